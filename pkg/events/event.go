@@ -1,0 +1,110 @@
+package events
+
+// Event is a value published on a [Bus].
+type Event interface {
+	// Name is OctoPrint's event name ("PrintStarted"), or a "cuttle."-prefixed
+	// name for cuttle-internal values that are not OctoPrint events.
+	Name() string
+	// Payload is what OctoPrint sends as the event's payload: nil for events
+	// without one, otherwise a value whose JSON encoding has OctoPrint's fields.
+	Payload() any
+}
+
+// Coalescer is implemented by events of which only the newest undelivered value
+// matters (state snapshots). A subscription keeps at most one undelivered value per
+// CoalesceKey, outside its event limit.
+type Coalescer interface {
+	Event
+	// CoalesceKey groups values that supersede each other; it must not be "".
+	CoalesceKey() string
+}
+
+// Lost tells a [ReportLoss] subscriber that Count events were discarded because
+// its queue was full. It is created by the bus, never published.
+type Lost struct {
+	// Count is the number of events discarded since the previous delivery.
+	Count int `json:"count"`
+}
+
+// Name returns "cuttle.Lost".
+func (Lost) Name() string { return "cuttle.Lost" }
+
+// Payload returns the Lost value.
+func (l Lost) Payload() any { return l }
+
+// StateChanged says that the state snapshot of Source (e.g. "printer") changed:
+// state, progress, temperatures or terminal lines. Consumers read the snapshot from
+// its owner; the bus only carries the news, coalesced per Source.
+type StateChanged struct {
+	// Source names the component whose state changed.
+	Source string `json:"source"`
+}
+
+// Name returns "cuttle.StateChanged".
+func (StateChanged) Name() string { return "cuttle.StateChanged" }
+
+// Payload returns the StateChanged value.
+func (s StateChanged) Payload() any { return s }
+
+// CoalesceKey is "state:" + Source.
+func (s StateChanged) CoalesceKey() string { return "state:" + s.Source }
+
+// PluginMessage is a message from a plugin-compatible component to push clients,
+// sent as `{"plugin":{"plugin":Plugin,"data":Data}}`; for example power control
+// sends Plugin "psucontrol" with Data {"isPSUOn":true}. Data must not be modified
+// after publishing.
+type PluginMessage struct {
+	// Plugin is the plugin identifier clients know ("psucontrol").
+	Plugin string `json:"plugin"`
+	// Data is the message body, any JSON-encodable value.
+	Data any `json:"data"`
+	// Permission, when set, is the permission key ("STATUS", "CONTROL", …) a
+	// push client's user must hold to receive it; empty means STATUS.
+	Permission string `json:"-"`
+}
+
+// Name returns "cuttle.PluginMessage".
+func (PluginMessage) Name() string { return "cuttle.PluginMessage" }
+
+// Payload returns the PluginMessage value.
+func (p PluginMessage) Payload() any { return p }
+
+// Reasons a session ended, as OctoPrint's reauthRequired reasons.
+const (
+	ReasonLogout   = "logout"   // the user logged out
+	ReasonStale    = "stale"    // the session expired or its API key was revoked
+	ReasonRemoved  = "removed"  // the user was deleted
+	ReasonModified = "modified" // the user's permissions, groups or activity changed
+)
+
+// SessionEnded is published by auth when a login session ends: logout, expiry, or
+// the revocation of the API key it was created with.
+type SessionEnded struct {
+	// User is the session's user name.
+	User string `json:"user"`
+	// Session is the session token (the value a push client sent in its auth message).
+	Session string `json:"session"`
+	// Reason is ReasonLogout or ReasonStale.
+	Reason string `json:"reason"`
+}
+
+// Name returns "cuttle.SessionEnded".
+func (SessionEnded) Name() string { return "cuttle.SessionEnded" }
+
+// Payload returns the SessionEnded value.
+func (s SessionEnded) Payload() any { return s }
+
+// UserChanged is published by auth when a user was modified (permissions, groups,
+// active flag, password) or removed; every session of that user is affected.
+type UserChanged struct {
+	// User is the user name.
+	User string `json:"user"`
+	// Reason is ReasonModified or ReasonRemoved.
+	Reason string `json:"reason"`
+}
+
+// Name returns "cuttle.UserChanged".
+func (UserChanged) Name() string { return "cuttle.UserChanged" }
+
+// Payload returns the UserChanged value.
+func (u UserChanged) Payload() any { return u }
