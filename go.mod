@@ -16,5 +16,6 @@ require (
 
 require (
 	github.com/creack/goselect v0.1.2 // indirect
+	github.com/jonboulle/clockwork v0.5.0 // indirect
 	golang.org/x/sys v0.44.0 // indirect
 )
