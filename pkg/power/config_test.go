@@ -1,0 +1,69 @@
+package power_test
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/cuttleprint/cuttle/pkg/power"
+)
+
+// Ensure that unquoted on/off (YAML 1.1 booleans) decode as start-up states.
+func TestRelayConfig_YAML(t *testing.T) {
+	const doc = `
+- name: psu
+  pin: GPIO17
+  activeLow: true
+  startup: off
+  sensePin: GPIO27
+  senseInverted: true
+  sensePull: up
+- name: led
+  pin: "22"
+  startup: on
+- name: fan
+  driver: sim
+  startup: keep
+`
+	var got []power.RelayConfig
+	if err := yaml.Unmarshal([]byte(doc), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []power.RelayConfig{
+		{Name: "psu", Pin: "GPIO17", ActiveLow: true, Startup: power.StartupOff, SensePin: "GPIO27", SenseInverted: true, SensePull: power.PullUp},
+		{Name: "led", Pin: "22", Startup: power.StartupOn},
+		{Name: "fan", Driver: power.DriverSim, Startup: power.StartupKeep},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("yaml.Unmarshal = %+v; want %+v", got, want)
+	}
+	for _, c := range got {
+		if err := c.Validate(); err != nil {
+			t.Errorf("Validate(%s) = %v", c.Name, err)
+		}
+	}
+}
+
+func TestRelayConfig_Validate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  power.RelayConfig
+	}{
+		{"empty-name", power.RelayConfig{Pin: "GPIO17"}},
+		{"upper-name", power.RelayConfig{Name: "PSU", Pin: "GPIO17"}},
+		{"slash-name", power.RelayConfig{Name: "a/b", Pin: "GPIO17"}},
+		{"no-pin", power.RelayConfig{Name: "psu"}},
+		{"bad-driver", power.RelayConfig{Name: "psu", Pin: "GPIO17", Driver: "i2c"}},
+		{"bad-startup", power.RelayConfig{Name: "psu", Pin: "GPIO17", Startup: "true"}},
+		{"bad-pull", power.RelayConfig{Name: "psu", Pin: "GPIO17", SensePin: "GPIO27", SensePull: "sideways"}},
+		{"sense-is-output", power.RelayConfig{Name: "psu", Pin: "GPIO17", SensePin: "GPIO17"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.cfg.Validate(); !errors.Is(err, power.ErrInvalidConfig) {
+				t.Errorf("Validate(%+v) = %v; want ErrInvalidConfig", tc.cfg, err)
+			}
+		})
+	}
+}
