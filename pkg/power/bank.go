@@ -19,7 +19,8 @@ type Change struct {
 // belong to that command, and it calls its notify function once for every
 // change it sees — from Switch or from Watch — after releasing its lock.
 type Bank struct {
-	notify func(Change)
+	lmu       sync.Mutex // guards listeners; never held while calling them
+	listeners []func(Change)
 
 	mu     sync.Mutex // serialises Switch and Watch; guards order, relays, last
 	order  []string
@@ -27,13 +28,32 @@ type Bank struct {
 	last   map[string]State // last state reported per relay
 }
 
-// NewBank returns an empty Bank. notify, which may be nil, is called for
-// every change of state; it must not call back into the Bank's Switch.
+// NewBank returns an empty Bank. notify, which may be nil, is its first
+// listener (see Listen).
 func NewBank(notify func(Change)) *Bank {
-	if notify == nil {
-		notify = func(Change) {}
+	b := &Bank{relays: map[string]Relay{}, last: map[string]State{}}
+	if notify != nil {
+		b.Listen(notify)
 	}
-	return &Bank{notify: notify, relays: map[string]Relay{}, last: map[string]State{}}
+	return b
+}
+
+// Listen adds a function called, in the order added, for every change of
+// state. Listeners run on the goroutine that caused the change, after the
+// Bank's lock is released, so they may call the Bank.
+func (b *Bank) Listen(fn func(Change)) {
+	b.lmu.Lock()
+	defer b.lmu.Unlock()
+	b.listeners = append(b.listeners, fn)
+}
+
+func (b *Bank) notify(c Change) {
+	b.lmu.Lock()
+	ls := append([]func(Change){}, b.listeners...)
+	b.lmu.Unlock()
+	for _, fn := range ls {
+		fn(c)
+	}
 }
 
 // Add registers r under name. Adding a name twice is an error.
