@@ -1,0 +1,202 @@
+package api
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cuttleprint/cuttle/pkg/auth"
+	"github.com/gorilla/mux"
+)
+
+// Guards other than a permission.
+const (
+	// Unguarded marks a route open to anyone (login, logout, currentuser,
+	// /online.txt, app-key requests, the web UI and the push endpoints, which
+	// authenticate on their own).
+	Unguarded auth.Permission = "-unguarded"
+	// AnyUser marks a route open to any authenticated user; the handler
+	// decides what each may do (their own account, their own app keys).
+	AnyUser auth.Permission = "-anyuser"
+)
+
+// EmulatedOctoPrint is the OctoPrint version cuttle's API matches.
+const EmulatedOctoPrint = "1.11.2"
+
+// Deps are the domain objects the handlers call. Fields are added as
+// capabilities land; a nil field disables the routes that need it.
+type Deps struct {
+	// Auth holds users, keys and sessions. Required.
+	Auth *auth.Service
+	// Log receives request errors. Defaults to slog.Default().
+	Log *slog.Logger
+	// Version is cuttle's own version string.
+	Version string
+	// MaxBodyBytes bounds JSON request bodies (default 1 MiB).
+	MaxBodyBytes int64
+	// LoginLimit bounds failed logins per client (default 5 per minute).
+	LoginLimit *auth.Limiter
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// RouteOption changes how one route is guarded or limited.
+type RouteOption func(*guard)
+
+// CheckAfter says the handler checks the permission itself after its own
+// preconditions, for routes where OctoPrint answers 409 before 403 (POST
+// /api/job). Authentication (401) still comes first.
+func CheckAfter() RouteOption { return func(g *guard) { g.checkAfter = true } }
+
+// MaxBody overrides the body limit for one route (uploads).
+func MaxBody(n int64) RouteOption { return func(g *guard) { g.maxBody = n } }
+
+// guard is what the middleware enforces for a route.
+type guard struct {
+	perm       auth.Permission
+	checkAfter bool
+	maxBody    int64
+}
+
+// Server is the HTTP handler for the whole API. Create it with New.
+type Server struct {
+	deps   Deps
+	router *mux.Router
+	guards map[string]guard // route name → guard; every route has one
+}
+
+// New builds the router with every route of every capability in deps.
+func New(deps Deps) *Server {
+	if deps.Log == nil {
+		deps.Log = slog.Default()
+	}
+	if deps.MaxBodyBytes == 0 {
+		deps.MaxBodyBytes = 1 << 20
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.LoginLimit == nil {
+		deps.LoginLimit = auth.NewLimiter(5, time.Minute, deps.Now)
+	}
+	s := &Server{deps: deps, router: mux.NewRouter(), guards: map[string]guard{}}
+	// Clients such as Home Assistant's library send //api/...: we collapse
+	// slashes ourselves instead of letting mux answer with a 301, which
+	// turns a POST into a GET.
+	s.router.SkipClean(true)
+	s.router.NotFoundHandler = http.HandlerFunc(s.notFound)
+	s.router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s", r.Method, r.URL.Path))
+	})
+	s.routes()
+	return s
+}
+
+// routes registers every capability's routes. Each capability adds one line.
+func (s *Server) routes() {
+	s.routesServer()
+	s.routesLogin()
+	s.routesAccess()
+	s.routesSetup()
+}
+
+// handle registers a route with its guard. perm must be a permission,
+// AnyUser or Unguarded.
+func (s *Server) handle(method, path string, perm auth.Permission, h http.HandlerFunc, opts ...RouteOption) {
+	if perm == "" {
+		panic("api: route " + method + " " + path + " declares no permission")
+	}
+	g := guard{perm: perm}
+	for _, o := range opts {
+		o(&g)
+	}
+	name := method + " " + path
+	if _, dup := s.guards[name]; dup {
+		panic("api: route " + name + " registered twice")
+	}
+	s.guards[name] = g
+	s.router.Handle(path, s.guarded(g, h)).Methods(method).Name(name)
+}
+
+// handlePrefix registers a handler for every path under prefix (the web UI,
+// the push endpoints) with its guard.
+func (s *Server) handlePrefix(prefix string, perm auth.Permission, h http.Handler) {
+	name := "PREFIX " + prefix
+	s.guards[name] = guard{perm: perm}
+	s.router.PathPrefix(prefix).Handler(s.guarded(guard{perm: perm}, h.ServeHTTP)).Name(name)
+}
+
+// ServeHTTP collapses duplicate slashes and dispatches.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.Contains(r.URL.Path, "//") {
+		r.URL.Path = collapseSlashes(r.URL.Path)
+		if r.URL.RawPath != "" {
+			r.URL.RawPath = collapseSlashes(r.URL.RawPath)
+		}
+	}
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "sameorigin")
+	h.Set("X-Robots-Tag", "noindex, nofollow, noimageindex")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.Set("Cache-Control", "no-cache, no-store, must-revalidate")
+	}
+	s.router.ServeHTTP(w, r)
+}
+
+func collapseSlashes(p string) string {
+	var b strings.Builder
+	b.Grow(len(p))
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && i > 0 && p[i-1] == '/' {
+			continue
+		}
+		b.WriteByte(p[i])
+	}
+	return b.String()
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusNotFound, "no such resource: "+r.URL.Path)
+}
+
+// RouteInfo describes one registered route, for tests and the OpenAPI
+// document.
+type RouteInfo struct {
+	Name       string
+	Method     string // "" for prefix routes
+	Path       string // the mux template
+	Permission auth.Permission
+	CheckAfter bool
+}
+
+// Routes lists every route in the router with its declared guard. A route
+// without a declaration (registered around handle) has an empty Permission.
+func (s *Server) Routes() []RouteInfo {
+	var out []RouteInfo
+	s.router.Walk(func(rt *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		tpl, err := rt.GetPathTemplate()
+		if err != nil {
+			tpl, _ = rt.GetPathRegexp()
+		}
+		methods, _ := rt.GetMethods()
+		g, ok := s.guards[rt.GetName()]
+		info := RouteInfo{Name: rt.GetName(), Path: tpl, CheckAfter: g.checkAfter}
+		if ok {
+			info.Permission = g.perm
+		}
+		if len(methods) == 0 {
+			out = append(out, info)
+		}
+		for _, m := range methods {
+			info.Method = m
+			out = append(out, info)
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
