@@ -9,13 +9,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sync"
 	"time"
 
-	"github.com/cuttleprint/cuttle/pkg/api"
-	"github.com/cuttleprint/cuttle/pkg/auth"
 	"github.com/cuttleprint/cuttle/pkg/settings"
-	"github.com/cuttleprint/cuttle/pkg/store"
 	"github.com/cuttleprint/cuttle/pkg/version"
 )
 
@@ -62,32 +58,21 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 // requests finish (for up to 10 s), background work stops, the db closes.
 func serve(ctx context.Context, cfg serveConfig) error {
 	log := cfg.log
-	db, err := store.Open(ctx, cfg.dataDir, store.Options{})
+	a, err := newApp(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	authSvc := auth.NewService(db, auth.Options{})
-	if has, err := authSvc.HasAdmin(ctx); err == nil && !has {
-		log.Warn("no admin yet: open the web UI from this machine or the local network to create one, or run `cuttle user add --admin NAME`")
-	}
-
+	defer a.close()
 	ctx, cancel := context.WithCancel(ctx)
+	wait := a.start(ctx)
+	defer wait() // runs after cancel: background work has stopped before the closers run
 	defer cancel()
-	var wg sync.WaitGroup
-	defer wg.Wait() // runs after cancel: every background goroutine has stopped before the db closes
-	defer cancel()
-	wg.Add(1)
-	go func() { defer wg.Done(); authSvc.Run(ctx) }()
-
-	handler := api.New(api.Deps{Auth: authSvc, Log: log, Version: version.String(),
-		MaxBodyBytes: cfg.settings.Server.MaxBodyBytes})
 
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- srv.Serve(ln) }()
