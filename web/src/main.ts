@@ -1,0 +1,16 @@
+import { mount } from 'svelte';
+import './app.css';
+import App from './App.svelte';
+import { bootstrap, setTheme } from './lib/state.svelte';
+
+let theme: 'auto' | 'light' | 'dark' = 'auto';
+try {
+  const t = localStorage.getItem('cuttle.theme');
+  if (t === 'light' || t === 'dark') theme = t;
+} catch {
+  /* private mode */
+}
+setTheme(theme);
+
+mount(App, { target: document.getElementById('app')! });
+void bootstrap();
