@@ -1,0 +1,408 @@
+package protocol
+
+import (
+	"fmt"
+	"time"
+)
+
+// loop is the goroutine that owns loopState: it writes lines when the
+// firmware has room, accounts for every reply and watches the clock.
+func (c *Conn) loop() {
+	defer c.wg.Done()
+	s := &c.st
+	now := c.opts.Clock.Now()
+	s.lastProgress = now
+	if c.opts.StartWait > 0 {
+		s.phase = phaseStart
+		s.deadline = now.Add(c.opts.StartWait)
+	} else {
+		c.hello()
+	}
+	var cause error
+	for cause == nil {
+		select {
+		case cmd := <-c.emerg:
+			cause = c.writeEmergency(cmd)
+			continue
+		default:
+		}
+		if s.phase == phaseRun {
+			cause = c.pump()
+			if cause != nil {
+				break
+			}
+		}
+		c.schedule()
+		select {
+		case cmd := <-c.emerg:
+			cause = c.writeEmergency(cmd)
+		case r, ok := <-c.replies:
+			if !ok {
+				cause = fmt.Errorf("%w: read: %v", ErrLinkLost, c.readErr)
+				break
+			}
+			cause = c.handle(r)
+		case <-c.fake:
+			cause = c.onOk(Ok{N: -1, P: -1, B: -1})
+		case <-c.wake:
+		case <-s.timerC:
+			s.timer, s.timerC = nil, nil
+			cause = c.onTimer()
+		case <-c.stop:
+			cause = ErrClosed
+		}
+	}
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	c.err.Store(&cause)
+	c.rwc.Close()
+	close(c.done)
+	c.opts.Observer.Closed(cause)
+}
+
+// hello starts (or restarts) the handshake.
+func (c *Conn) hello() error {
+	s := &c.st
+	s.phase = phaseHello
+	s.helloTries++
+	if s.helloTries > c.opts.HelloTries {
+		return fmt.Errorf("%w: no answer to M110 after %d tries", ErrFirmwareGone, c.opts.HelloTries)
+	}
+	s.inflight = s.inflight[:0]
+	s.inflightB = 0
+	s.deadline = c.opts.Clock.Now().Add(c.opts.HelloTimeout)
+	s.buf = AppendFrame(s.buf[:0], 0, "M110 N0")
+	s.inflight = append(s.inflight, flight{n: 0, size: len(s.buf), internal: true})
+	s.inflightB = len(s.buf)
+	return c.write(s.buf, false)
+}
+
+func (c *Conn) write(b []byte, resend bool) error {
+	if _, err := c.rwc.Write(b); err != nil {
+		return fmt.Errorf("%w: write: %v", ErrLinkLost, err)
+	}
+	c.bytesOut.Add(int64(len(b)))
+	c.opts.Observer.Sent(string(trimEOL(b)), resend)
+	return nil
+}
+
+func (c *Conn) writeEmergency(cmd string) error {
+	s := &c.st
+	s.buf = append(append(s.buf[:0], cmd...), '\n')
+	if err := c.write(s.buf, false); err != nil {
+		return err
+	}
+	// The firmware acknowledges the line once it reaches its queue, after
+	// every line written before it: append it to the flight in byte order.
+	if s.phase == phaseRun && cmd != "M112" {
+		s.inflight = append(s.inflight, flight{n: -1, size: len(s.buf), epoch: s.epoch, internal: true})
+		s.inflightB += len(s.buf)
+		c.touch()
+	}
+	return nil
+}
+
+// canSend reports whether a line of size bytes may go out now.
+func (c *Conn) canSend(size int) bool {
+	s := &c.st
+	if len(s.inflight) == 0 {
+		return true
+	}
+	if !s.advanced {
+		return false
+	}
+	return s.sentSinceOk < s.freeSlots && s.inflightB+size <= c.opts.RxBuffer
+}
+
+// touch restarts the silence clock when the first line goes in flight.
+func (c *Conn) touch() {
+	if len(c.st.inflight) == 1 {
+		c.st.lastProgress = c.opts.Clock.Now()
+	}
+}
+
+// pump writes lines while flow control allows: resends first, then pokes,
+// then the queue, then the source.
+func (c *Conn) pump() error {
+	s := &c.st
+	for {
+		if s.resendPtr < s.nextLine {
+			h := s.hist[s.resendPtr%len(s.hist)]
+			s.buf = AppendFrame(s.buf[:0], h.n, h.cmd.Text)
+			if !c.canSend(len(s.buf)) {
+				return nil
+			}
+			if err := c.write(s.buf, true); err != nil {
+				return err
+			}
+			c.resent.Add(1)
+			c.sentLine(flight{n: h.n, size: len(s.buf), epoch: s.epoch, cmd: h.cmd, internal: h.internal})
+			s.resendPtr++
+			continue
+		}
+		if s.pokes > 0 {
+			s.buf = AppendFrame(s.buf[:0], s.nextLine, "M105")
+			if !c.canSend(len(s.buf)) {
+				return nil
+			}
+			if err := c.write(s.buf, false); err != nil {
+				return err
+			}
+			c.lines.Add(1)
+			s.pokes--
+			s.hist[s.nextLine%len(s.hist)] = histEntry{n: s.nextLine, cmd: Command{Text: "M105"}, internal: true}
+			c.sentLine(flight{n: s.nextLine, size: len(s.buf), epoch: s.epoch, internal: true})
+			s.nextLine++
+			s.resendPtr = s.nextLine
+			continue
+		}
+		if s.pending == nil && !c.nextCommand() {
+			return nil
+		}
+		n := s.nextLine
+		reset, isReset := lineNumberReset(s.pending.Text)
+		if isReset {
+			n = reset
+		}
+		s.buf = AppendFrame(s.buf[:0], n, s.pending.Text)
+		if !c.canSend(len(s.buf)) {
+			return nil
+		}
+		if err := c.write(s.buf, false); err != nil {
+			return err
+		}
+		c.lines.Add(1)
+		if isReset {
+			s.base = n
+		}
+		s.hist[n%len(s.hist)] = histEntry{n: n, cmd: *s.pending}
+		c.sentLine(flight{n: n, size: len(s.buf), epoch: s.epoch, cmd: *s.pending})
+		s.nextLine = n + 1
+		s.resendPtr = s.nextLine
+		s.pending = nil
+	}
+}
+
+func (c *Conn) sentLine(f flight) {
+	s := &c.st
+	s.inflight = append(s.inflight, f)
+	s.inflightB += f.size
+	s.sentSinceOk++
+	c.touch()
+}
+
+// nextCommand loads s.pending from the pokes, the queue or the source.
+func (c *Conn) nextCommand() bool {
+	s := &c.st
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queue) > 0 {
+		cmd := c.queue[0]
+		c.queue[0] = Command{}
+		c.queue = c.queue[1:]
+		if len(c.queue) == 0 {
+			c.queue = c.queue[:0:0]
+		}
+		s.pending = &cmd
+		return true
+	}
+	if c.src != nil {
+		if cmd, ok := c.src.Next(); ok {
+			text, err := CleanCommand(cmd.Text)
+			if err != nil {
+				// A source line with nothing to send is acknowledged at once.
+				c.opts.Observer.Acked(cmd)
+				return c.nextCommandLocked()
+			}
+			cmd.Text = text
+			s.pending = &cmd
+			return true
+		}
+	}
+	return false
+}
+
+// nextCommandLocked continues nextCommand's source loop with c.mu held.
+func (c *Conn) nextCommandLocked() bool {
+	s := &c.st
+	for {
+		cmd, ok := c.src.Next()
+		if !ok {
+			return false
+		}
+		text, err := CleanCommand(cmd.Text)
+		if err != nil {
+			c.opts.Observer.Acked(cmd)
+			continue
+		}
+		cmd.Text = text
+		s.pending = &cmd
+		return true
+	}
+}
+
+// handle accounts for one reply line.
+func (c *Conn) handle(r reply) error {
+	s := &c.st
+	s.lastProgress = c.opts.Clock.Now()
+	s.timeouts = 0
+	c.opts.Observer.Received(r.line, r.msg)
+	switch m := r.msg.(type) {
+	case Ok:
+		return c.onOk(m)
+	case Resend:
+		return c.onResend(m.Line)
+	case Start:
+		switch s.phase {
+		case phaseRun:
+			return ErrFirmwareReset
+		default:
+			// The board reset when the port opened: greet it again.
+			s.helloTries = 0
+			return c.hello()
+		}
+	case Error:
+		if m.Fatal {
+			return fmt.Errorf("%w: %s", ErrFirmwareHalted, m.Text)
+		}
+	}
+	if s.phase == phaseStart {
+		// The firmware is talking, so it is up: no need to wait for "start".
+		return c.hello()
+	}
+	return nil
+}
+
+func (c *Conn) onOk(m Ok) error {
+	s := &c.st
+	switch s.phase {
+	case phaseStart:
+		return c.hello()
+	case phaseHello:
+		s.phase = phaseRun
+		s.inflight, s.inflightB = s.inflight[:0], 0
+		s.nextLine, s.resendPtr, s.base = 1, 1, 0
+		c.noteAdvanced(m)
+		close(c.ready)
+		return nil
+	}
+	c.noteAdvanced(m)
+	if len(s.inflight) == 0 {
+		c.spurious.Add(1)
+		return nil
+	}
+	f := s.inflight[0]
+	copy(s.inflight, s.inflight[1:])
+	s.inflight = s.inflight[:len(s.inflight)-1]
+	s.inflightB -= f.size
+	if !f.rejected && !f.internal {
+		c.opts.Observer.Acked(f.cmd)
+	}
+	return nil
+}
+
+func (c *Conn) noteAdvanced(m Ok) {
+	s := &c.st
+	if m.B < 0 || c.opts.PlainOk {
+		return
+	}
+	if !s.advanced {
+		s.advanced = true
+		c.advancedFlag.Store(true)
+	}
+	s.freeSlots, s.sentSinceOk = m.B, 0
+}
+
+func (c *Conn) onResend(n int) error {
+	s := &c.st
+	if s.phase != phaseRun {
+		return nil
+	}
+	if len(s.inflight) > 0 {
+		front := &s.inflight[0]
+		front.rejected = true
+		if front.epoch < s.epoch {
+			// A line written before the previous request was answered:
+			// the firmware rejects it too, and the resend already covers it.
+			return nil
+		}
+	}
+	if n >= s.nextLine {
+		return nil // nothing sent from there yet
+	}
+	if n < s.base || n < s.nextLine-len(s.hist) || s.hist[n%len(s.hist)].n != n {
+		return fmt.Errorf("resend N%d (window N%d..N%d): %w", n, max(s.base, s.nextLine-len(s.hist)), s.nextLine-1, ErrResendOutOfWindow)
+	}
+	c.resends.Add(1)
+	s.epoch++
+	s.resendPtr = n
+	return nil
+}
+
+// wantDeadline returns when the loop must next look at the clock.
+func (c *Conn) wantDeadline() (time.Time, bool) {
+	s := &c.st
+	switch s.phase {
+	case phaseStart, phaseHello:
+		return s.deadline, true
+	}
+	if len(s.inflight) == 0 {
+		return time.Time{}, false
+	}
+	return s.lastProgress.Add(c.opts.Timeout), true
+}
+
+// schedule arms the timer lazily: a timer that fires early is re-armed, so
+// replies do not each cost a new timer.
+func (c *Conn) schedule() {
+	s := &c.st
+	want, ok := c.wantDeadline()
+	if !ok {
+		if s.timer != nil {
+			s.timer.Stop()
+			s.timer, s.timerC = nil, nil
+		}
+		return
+	}
+	if s.timer != nil && !s.armedAt.After(want) {
+		return
+	}
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	d := want.Sub(c.opts.Clock.Now())
+	if d < 0 {
+		d = 0
+	}
+	s.timer = c.opts.Clock.NewTimer(d)
+	s.timerC = s.timer.C()
+	s.armedAt = want
+}
+
+func (c *Conn) onTimer() error {
+	s := &c.st
+	want, ok := c.wantDeadline()
+	if !ok || c.opts.Clock.Now().Before(want) {
+		return nil
+	}
+	switch s.phase {
+	case phaseStart:
+		return c.hello()
+	case phaseHello:
+		return c.hello()
+	}
+	s.timeouts++
+	c.timeoutsN.Add(1)
+	if s.timeouts >= c.opts.MaxTimeouts {
+		return fmt.Errorf("%w: silent for %d timeouts of %s", ErrFirmwareGone, s.timeouts, c.opts.Timeout)
+	}
+	// Assume the oldest line's ok was lost: release it and poke the firmware.
+	// Had the line itself been lost, the firmware asks for it again.
+	if err := c.onOk(Ok{N: -1, P: -1, B: -1}); err != nil {
+		return err
+	}
+	s.pokes++
+	s.lastProgress = c.opts.Clock.Now()
+	return nil
+}
