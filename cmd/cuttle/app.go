@@ -38,6 +38,7 @@ type wireFunc func(ctx context.Context, a *app) error
 func wiring() []wireFunc {
 	return []wireFunc{
 		wireAuth,
+		wireWeb,
 	}
 }
 

@@ -41,6 +41,8 @@ type Deps struct {
 	LoginLimit *auth.Limiter
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// UI serves the web interface for every non-API path (nil: none).
+	UI http.Handler
 }
 
 // RouteOption changes how one route is guarded or limited.
@@ -101,6 +103,7 @@ func (s *Server) routes() {
 	s.routesLogin()
 	s.routesAccess()
 	s.routesSetup()
+	s.routesUI() // last: the web UI answers what no route claims
 }
 
 // handle registers a route with its guard. perm must be a permission,
