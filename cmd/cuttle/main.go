@@ -24,6 +24,7 @@ type subcommand struct {
 // subcommands returns the table of subcommands. Capabilities add one line.
 func subcommands() map[string]subcommand {
 	return map[string]subcommand{
+		"analyse": {"analyse G-code files: print time, filament, areas, slicer estimate", runAnalyse},
 		"serve":   {"run the printer host (HTTP API, web UI, printer link)", runServe},
 		"user":    {"manage users: add, apikey, list", runUser},
 		"version": {"print cuttle's version", runVersion},

@@ -117,8 +117,8 @@ func (b *bbox) add(p [4]float64) {
 		return
 	}
 	for a := range 3 {
-		b.min[a] = math.Min(b.min[a], p[a])
-		b.max[a] = math.Max(b.max[a], p[a])
+		b.min[a] = min(b.min[a], p[a])
+		b.max[a] = max(b.max[a], p[a])
 	}
 }
 
@@ -188,7 +188,7 @@ func Analyse(ctx context.Context, r io.Reader, size int64, opts Options, progres
 		}
 		if progress != nil && size > 0 && rd.Offset() >= next {
 			next = rd.Offset() + every
-			progress(math.Min(1, float64(rd.Offset())/float64(size)))
+			progress(min(1, float64(rd.Offset())/float64(size)))
 		}
 		a.line(l)
 	}

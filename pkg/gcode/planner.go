@@ -74,9 +74,9 @@ func (p *planner) add(delta [4]float64, feed float64) {
 	}
 	lim := p.lim
 	if kind == kindTravel {
-		feed = math.Max(feed, lim.MinTravelFeedrate)
+		feed = max(feed, lim.MinTravelFeedrate)
 	} else {
-		feed = math.Max(feed, lim.MinFeedrate)
+		feed = max(feed, lim.MinFeedrate)
 	}
 	if feed <= 0 {
 		feed = minPlannerSpeed
@@ -89,7 +89,7 @@ func (p *planner) add(delta [4]float64, feed float64) {
 	for a := range 4 {
 		axis[a] = feed * delta[a] * inv
 		if v := math.Abs(axis[a]); v > 0 && lim.MaxFeedrate[a] > 0 && v > lim.MaxFeedrate[a] {
-			factor = math.Min(factor, lim.MaxFeedrate[a]/v)
+			factor = min(factor, lim.MaxFeedrate[a]/v)
 		}
 	}
 	cruise := feed * factor
@@ -152,7 +152,7 @@ func (p *planner) jerkJunction(axis [4]float64, feed, cruise, accel, dist float6
 	safe := cruise
 	for a := range 4 {
 		if math.Abs(axis[a]) > lim.Jerk[a] {
-			safe = math.Min(safe, lim.Jerk[a])
+			safe = min(safe, lim.Jerk[a])
 		}
 	}
 	vmax := safe
@@ -180,13 +180,13 @@ func (p *planner) jerkJunction(axis [4]float64, feed, cruise, accel, dist float6
 				if vEntry > 0 || vExit < 0 {
 					jerk = vExit - vEntry
 				} else {
-					jerk = math.Max(vExit, -vEntry)
+					jerk = max(vExit, -vEntry)
 				}
 			} else {
 				if vEntry < 0 || vExit > 0 {
 					jerk = vEntry - vExit
 				} else {
-					jerk = math.Max(-vExit, vEntry)
+					jerk = max(-vExit, vEntry)
 				}
 			}
 			if jerk > lim.Jerk[a] {
@@ -205,7 +205,7 @@ func (p *planner) jerkJunction(axis [4]float64, feed, cruise, accel, dist float6
 	p.prevFeed = feed
 	p.prevSafe = safe
 	allow := maxAllowableSpeed(accel, safe, dist)
-	return block{distance: dist, accel: accel, cruise: cruise, entry: math.Min(vmax, allow),
+	return block{distance: dist, accel: accel, cruise: cruise, entry: min(vmax, allow),
 		maxEntry: vmax, exitIfLast: safe, nominalLength: cruise <= allow}
 }
 
@@ -216,12 +216,12 @@ func (p *planner) curaJunction(axis [4]float64, cruise, accel, dist float64) blo
 	jxy, jz, je := lim.Jerk[X], lim.Jerk[Z], lim.Jerk[E]
 	vmax := jxy / 2
 	if math.Abs(axis[Z]) > jz/2 {
-		vmax = math.Min(vmax, jz/2)
+		vmax = min(vmax, jz/2)
 	}
 	if math.Abs(axis[E]) > je/2 {
-		vmax = math.Min(vmax, je/2)
+		vmax = min(vmax, je/2)
 	}
-	vmax = math.Min(vmax, cruise)
+	vmax = min(vmax, cruise)
 	if p.hasPrev && p.prevNominal > 0.0001 {
 		dx, dy := axis[X]-p.prevAxis[X], axis[Y]-p.prevAxis[Y]
 		xy := math.Sqrt(dx*dx + dy*dy)
@@ -230,15 +230,15 @@ func (p *planner) curaJunction(axis [4]float64, cruise, accel, dist float64) blo
 			f = jxy / xy
 		}
 		if dz := math.Abs(axis[Z] - p.prevAxis[Z]); dz > jz {
-			f = math.Min(f, jz/dz)
+			f = min(f, jz/dz)
 		}
 		if de := math.Abs(axis[E] - p.prevAxis[E]); de > je {
-			f = math.Min(f, je/de)
+			f = min(f, je/de)
 		}
-		vmax = math.Min(p.prevNominal, cruise*f)
+		vmax = min(p.prevNominal, cruise*f)
 	}
 	allow := maxAllowableSpeed(accel, minPlannerSpeed, dist)
-	return block{distance: dist, accel: accel, cruise: cruise, entry: math.Min(vmax, allow),
+	return block{distance: dist, accel: accel, cruise: cruise, entry: min(vmax, allow),
 		maxEntry: vmax, exitIfLast: minPlannerSpeed, nominalLength: cruise <= allow}
 }
 
@@ -253,15 +253,15 @@ func (p *planner) deviationJunction(unit [4]float64, cruise, accel, dist float64
 		}
 		vsq := minPlannerSpeed * minPlannerSpeed
 		if cos <= 0.999999 {
-			cos = math.Max(cos, -0.999999)
+			cos = max(cos, -0.999999)
 			s := math.Sqrt(0.5 * (1 - cos))
 			vsq = accel * p.lim.JunctionDeviation * s / (1 - s)
 		}
-		top := math.Min(p.prevNominal, cruise)
-		vmax = math.Sqrt(math.Min(vsq, top*top))
+		top := min(p.prevNominal, cruise)
+		vmax = math.Sqrt(min(vsq, top*top))
 	}
 	allow := maxAllowableSpeed(accel, minPlannerSpeed, dist)
-	return block{distance: dist, accel: accel, cruise: cruise, entry: math.Min(vmax, allow),
+	return block{distance: dist, accel: accel, cruise: cruise, entry: min(vmax, allow),
 		maxEntry: vmax, exitIfLast: minPlannerSpeed, nominalLength: cruise <= allow}
 }
 
@@ -300,7 +300,7 @@ func (p *planner) plan(keep int) {
 		cur, next := &bs[i-1], &bs[i]
 		if cur.entry != cur.maxEntry {
 			if !cur.nominalLength && cur.maxEntry > next.entry {
-				cur.entry = math.Min(cur.maxEntry, maxAllowableSpeed(cur.accel, next.entry, cur.distance))
+				cur.entry = min(cur.maxEntry, maxAllowableSpeed(cur.accel, next.entry, cur.distance))
 			} else {
 				cur.entry = cur.maxEntry
 			}
@@ -310,7 +310,7 @@ func (p *planner) plan(keep int) {
 	for i := 1; i < n; i++ {
 		prev, cur := &bs[i-1], &bs[i]
 		if !prev.nominalLength && prev.entry < cur.entry {
-			cur.entry = math.Min(cur.entry, maxAllowableSpeed(prev.accel, prev.entry, prev.distance))
+			cur.entry = min(cur.entry, maxAllowableSpeed(prev.accel, prev.entry, prev.distance))
 		}
 	}
 	done := n - keep
@@ -334,21 +334,21 @@ func (b *block) duration(exit float64) float64 {
 	if a <= 0 || math.IsInf(a, 1) {
 		return d / vc
 	}
-	accDist := math.Max(0, (vc*vc-v0*v0)/(2*a))
-	decDist := math.Max(0, (vc*vc-exit*exit)/(2*a))
+	accDist := max(0, (vc*vc-v0*v0)/(2*a))
+	decDist := max(0, (vc*vc-exit*exit)/(2*a))
 	cruiseDist := d - accDist - decDist
 	peak := vc
 	if cruiseDist < 0 {
 		accDist = (2*a*d - v0*v0 + exit*exit) / (4 * a)
-		accDist = math.Min(math.Max(accDist, 0), d)
+		accDist = min(max(accDist, 0), d)
 		cruiseDist = 0
 		peak = math.Sqrt(v0*v0 + 2*a*accDist)
 		decDist = d - accDist
 	}
-	t := (-v0 + math.Sqrt(math.Max(0, v0*v0+2*a*accDist))) / a
+	t := (-v0 + math.Sqrt(max(0, v0*v0+2*a*accDist))) / a
 	if peak > 0 {
 		t += cruiseDist / peak
 	}
-	t += (peak - math.Sqrt(math.Max(0, peak*peak-2*a*decDist))) / a
+	t += (peak - math.Sqrt(max(0, peak*peak-2*a*decDist))) / a
 	return t
 }
