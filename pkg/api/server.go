@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cuttleprint/cuttle/pkg/auth"
+	"github.com/cuttleprint/cuttle/pkg/power"
 	"github.com/gorilla/mux"
 )
 
@@ -43,6 +44,11 @@ type Deps struct {
 	Now func() time.Time
 	// UI serves the web interface for every non-API path (nil: none).
 	UI http.Handler
+	// Power holds the relays (PSU, LED, …). Nil means none configured: the
+	// power routes still answer, with 503 and the reason.
+	Power *power.Bank
+	// PowerPolicy runs automatic switching; nil disables idle cancel.
+	PowerPolicy *power.Policy
 }
 
 // RouteOption changes how one route is guarded or limited.
@@ -103,6 +109,7 @@ func (s *Server) routes() {
 	s.routesLogin()
 	s.routesAccess()
 	s.routesSetup()
+	s.routesPower()
 	s.routesUI() // last: the web UI answers what no route claims
 }
 

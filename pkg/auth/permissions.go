@@ -32,6 +32,8 @@ const (
 	PermTimelapseDelete Permission = "TIMELAPSE_DELETE"
 	PermTimelapseUnrend Permission = "TIMELAPSE_MANAGE_UNRENDERED"
 	PermTimelapseAdmin  Permission = "TIMELAPSE_ADMIN"
+	// PermPower switches relays (PSU, LED): cuttle's own, granted to users.
+	PermPower Permission = "POWER"
 )
 
 // The default groups.
@@ -100,6 +102,7 @@ func Permissions() []PermissionInfo {
 		p(PermTimelapseAdmin, "Timelapse Admin", "Change timelapse settings", false, operators),
 		p(PermSettingsRead, "Settings Access", "Read the settings", false, readers),
 		p(PermSettings, "Settings", "Change the settings", true, nil),
+		p(PermPower, "Power", "Switch the printer's power supply, light and other relays", false, operators),
 	}
 }
 

@@ -3,6 +3,7 @@ package power
 import (
 	"fmt"
 	"regexp"
+	"time"
 )
 
 // Startup is what a relay does when cuttle starts.
@@ -87,6 +88,54 @@ func (c RelayConfig) Validate() error {
 	}
 	if c.SensePin != "" && c.SensePin == c.Pin {
 		return fmt.Errorf("%w: relay %q: sensePin %q is the output pin", ErrInvalidConfig, c.Name, c.SensePin)
+	}
+	return nil
+}
+
+// Config is the power block of the config file:
+//
+//	power:
+//	  relays:
+//	    - name: psu
+//	      pin: GPIO17
+//	      activeLow: true
+//	  policy:
+//	    idleOff: 30m
+//
+// Start from DefaultConfig and decode the file over it.
+type Config struct {
+	// Relays lists the relays in the order the API shows them.
+	Relays []RelayConfig `yaml:"relays" json:"relays"`
+	// Policy configures automatic switching.
+	Policy PolicyConfig `yaml:"policy" json:"policy"`
+	// SensePoll is how often sense lines are read to notice a relay switched
+	// by other means (default 2s; 0 disables polling).
+	SensePoll time.Duration `yaml:"sensePoll" json:"sensePoll"`
+}
+
+// DefaultConfig returns no relays, DefaultPolicyConfig and a 2 s sense poll.
+func DefaultConfig() Config {
+	return Config{Relays: []RelayConfig{}, Policy: DefaultPolicyConfig(), SensePoll: 2 * time.Second}
+}
+
+// Validate reports the first problem in c: a malformed relay, a name used
+// twice, or a bad policy.
+func (c Config) Validate() error {
+	seen := map[string]bool{}
+	for i, r := range c.Relays {
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("power.relays[%d]: %w", i, err)
+		}
+		if seen[r.Name] {
+			return fmt.Errorf("power.relays[%d]: %w: name %q used twice", i, ErrInvalidConfig, r.Name)
+		}
+		seen[r.Name] = true
+	}
+	if c.SensePoll < 0 {
+		return fmt.Errorf("%w: sensePoll must not be negative", ErrInvalidConfig)
+	}
+	if err := c.Policy.Validate(); err != nil {
+		return fmt.Errorf("power.policy: %w", err)
 	}
 	return nil
 }

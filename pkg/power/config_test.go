@@ -3,7 +3,9 @@ package power_test
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -65,5 +67,39 @@ func TestRelayConfig_Validate(t *testing.T) {
 				t.Errorf("Validate(%+v) = %v; want ErrInvalidConfig", tc.cfg, err)
 			}
 		})
+	}
+}
+
+// Ensure that a config file block decodes over the defaults and validates.
+func TestConfig_YAMLOverDefaults(t *testing.T) {
+	const doc = `
+relays:
+  - name: psu
+    pin: GPIO17
+    activeLow: true
+  - name: led
+    pin: GPIO27
+policy:
+  idleOff: 30m
+  settleTime: 5s
+  m81: both
+`
+	c := power.DefaultConfig()
+	dec := yaml.NewDecoder(strings.NewReader(doc))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate() = %v", err)
+	}
+	p := c.Policy
+	if len(c.Relays) != 2 || p.IdleOff != 30*time.Minute || p.SettleTime != 5*time.Second || p.M81 != power.GcodeBoth ||
+		p.M80 != power.GcodeRelay || p.IdleThreshold != 50 || p.IdleWarning != time.Minute || !p.OnBeforeConnect || p.PSU != "psu" || c.SensePoll != 2*time.Second {
+		t.Errorf("decoded config = %+v", c)
+	}
+	c.Relays = append(c.Relays, power.RelayConfig{Name: "psu", Pin: "GPIO5"})
+	if err := c.Validate(); !errors.Is(err, power.ErrInvalidConfig) || !strings.Contains(err.Error(), `"psu" used twice`) {
+		t.Errorf("Validate() with a duplicate = %v; want ErrInvalidConfig naming psu", err)
 	}
 }

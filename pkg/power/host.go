@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
+	"periph.io/x/conn/v3/driver/driverreg"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/gpio/gpiotest"
@@ -16,28 +18,39 @@ import (
 
 // Host opens relays on this machine's GPIO lines through periph.io.
 type Host struct {
-	initErr  error    // from host.Init
-	failed   []string // periph drivers that failed to load
+	init     func() (*driverreg.State, error) // host.Init
 	byName   func(string) gpio.PinIO
 	chipGlob string
 	probe    func(path string) error // opens a chip device to diagnose a missing line
+
+	once    sync.Once
+	initErr error    // from init
+	failed  []string // periph drivers that failed to load
 }
 
-// NewHost initialises periph.io's host drivers (host.Init, which periph makes
-// idempotent) and returns a Host that finds lines with gpioreg.ByName. It
-// never fails: a failed initialisation makes every GPIO relay unavailable,
+// NewHost returns a Host that finds lines with gpioreg.ByName. periph.io's
+// host drivers are initialised (host.Init) once, when the first GPIO relay
+// is opened; a failed initialisation makes every GPIO relay unavailable,
 // with the reason.
 func NewHost() *Host {
-	h := &Host{byName: gpioreg.ByName, chipGlob: "/dev/gpiochip*", probe: probeChip}
-	st, err := host.Init()
-	if err != nil {
-		h.initErr = err
-		return h
-	}
-	for _, f := range st.Failed {
-		h.failed = append(h.failed, f.String())
-	}
-	return h
+	return &Host{init: host.Init, byName: gpioreg.ByName, chipGlob: "/dev/gpiochip*", probe: probeChip}
+}
+
+func (h *Host) initOnce() error {
+	h.once.Do(func() {
+		if h.init == nil {
+			return
+		}
+		st, err := h.init()
+		if err != nil {
+			h.initErr = err
+			return
+		}
+		for _, f := range st.Failed {
+			h.failed = append(h.failed, f.String())
+		}
+	})
+	return h.initErr
 }
 
 func probeChip(path string) error {
@@ -58,8 +71,8 @@ func (h *Host) Open(cfg RelayConfig) Relay {
 	if cfg.Driver == DriverSim {
 		return h.openSim(cfg)
 	}
-	if h.initErr != nil {
-		return NewUnavailable(cfg.Name, cfg.Pin, "periph.io host init: "+h.initErr.Error(), h.initErr)
+	if err := h.initOnce(); err != nil {
+		return NewUnavailable(cfg.Name, cfg.Pin, "periph.io host init: "+err.Error(), err)
 	}
 	out := h.byName(cfg.Pin)
 	if out == nil {

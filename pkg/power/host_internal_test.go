@@ -1,12 +1,14 @@
 package power
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"periph.io/x/conn/v3/driver/driverreg"
 	"periph.io/x/conn/v3/gpio"
 )
 
@@ -37,5 +39,24 @@ func TestWhyMissing(t *testing.T) {
 				t.Errorf("State() = %v; want an error naming GPIO17 and containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestHostInitFails checks that a failed host.Init makes GPIO relays
+// unavailable with the reason, and is attempted only once.
+func TestHostInitFails(t *testing.T) {
+	calls := 0
+	h := &Host{init: func() (*driverreg.State, error) { calls++; return nil, errors.New("boom") }, byName: func(string) gpio.PinIO { return nil }}
+	for range 2 {
+		r := h.Open(RelayConfig{Name: "psu", Pin: "GPIO17"})
+		if _, err := r.State(t.Context()); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "periph.io host init: boom") {
+			t.Errorf("State() = %v; want ErrUnavailable with the init error", err)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("host.Init called %d times; want 1", calls)
+	}
+	if r := h.Open(RelayConfig{Name: "sim", Driver: DriverSim}); r.(Reporter).Status(t.Context()).Available != true {
+		t.Error("sim relay unavailable after a failed host init")
 	}
 }

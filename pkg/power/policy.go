@@ -126,6 +126,7 @@ type Policy struct {
 	warned   bool
 	blocked  string
 	lastErr  string
+	closed   bool
 }
 
 // NewPolicy returns a policy over bank, which it listens to for PSU changes.
@@ -329,7 +330,7 @@ func (p *Policy) blockedLocked() string {
 // returns the events to publish once the lock is released. reason overrides
 // the cancellation reason.
 func (p *Policy) reconsiderLocked(reason string) []events.Event {
-	if p.cfg.IdleOff <= 0 {
+	if p.cfg.IdleOff <= 0 || p.closed {
 		return nil
 	}
 	p.blocked = p.blockedLocked()
@@ -413,6 +414,15 @@ func (p *Policy) publish(evs []events.Event) {
 	for _, e := range evs {
 		p.pub.Publish(e)
 	}
+}
+
+// Close stops the idle countdown for good; the policy switches nothing
+// automatically afterwards. Call it on shutdown.
+func (p *Policy) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	p.stopLocked("shutdown")
 }
 
 // LEDDuring switches the LED on while fn runs (a webcam snapshot, say) and

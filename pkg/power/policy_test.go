@@ -409,3 +409,14 @@ func TestPolicyConfig_Validate(t *testing.T) {
 		t.Errorf("Validate(idleOff -1s) = %v; want ErrInvalidConfig", err)
 	}
 }
+
+func TestPolicy_Close(t *testing.T) {
+	f := newFixture(t, power.On, nil)
+	f.pol.Observe(f.ctx, idleCool)
+	f.pol.Close()
+	f.pol.Observe(f.ctx, idleCool)
+	f.clock.Advance(time.Hour)
+	if f.psu.Get() != power.On || f.clock.Pending() != 0 {
+		t.Errorf("after Close: PSU %s, %d timers; want on, 0", f.psu.Get(), f.clock.Pending())
+	}
+}

@@ -8,12 +8,16 @@ import (
 	"os"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cuttleprint/cuttle/pkg/power"
 )
 
 // Settings is the whole configuration. The zero value is not useful; start
 // from Defaults.
 type Settings struct {
 	Server ServerSettings `yaml:"server" json:"server"`
+	// Power configures relays and automatic power switching (pkg/power).
+	Power power.Config `yaml:"power" json:"power"`
 }
 
 // ServerSettings configure the HTTP server.
@@ -29,6 +33,7 @@ type ServerSettings struct {
 func Defaults() *Settings {
 	return &Settings{
 		Server: ServerSettings{Listen: "127.0.0.1:5000", MaxBodyBytes: 1 << 20},
+		Power:  power.DefaultConfig(),
 	}
 }
 
@@ -51,6 +56,9 @@ func Load(path string) (*Settings, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(s); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("settings: read %q: %w", path, err)
+	}
+	if err := s.Power.Validate(); err != nil {
+		return nil, fmt.Errorf("settings: %q: %w", path, err)
 	}
 	return s, nil
 }
