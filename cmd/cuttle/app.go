@@ -9,6 +9,7 @@ import (
 
 	"github.com/cuttleprint/cuttle/pkg/api"
 	"github.com/cuttleprint/cuttle/pkg/auth"
+	"github.com/cuttleprint/cuttle/pkg/events"
 	"github.com/cuttleprint/cuttle/pkg/store"
 	"github.com/cuttleprint/cuttle/pkg/version"
 )
@@ -20,6 +21,8 @@ type app struct {
 	cfg  serveConfig
 	db   *store.DB
 	auth *auth.Service
+	// bus carries events from every capability to push and to each other.
+	bus *events.Bus
 	// deps collects the domain objects for the API as wire functions add them.
 	deps api.Deps
 	// api is built last, once every wire function has filled deps.
@@ -39,6 +42,7 @@ func wiring() []wireFunc {
 	return []wireFunc{
 		wireAuth,
 		wireWeb,
+		wirePower,
 	}
 }
 
@@ -57,6 +61,8 @@ func newApp(ctx context.Context, cfg serveConfig) (a *app, err error) {
 			a.close()
 		}
 	}()
+	a.bus = events.NewBus()
+	a.onClose(func() error { a.bus.Close(); return nil })
 	a.deps = api.Deps{Log: cfg.log, Version: version.String(), MaxBodyBytes: cfg.settings.Server.MaxBodyBytes}
 	for _, w := range wiring() {
 		if err := w(ctx, a); err != nil {

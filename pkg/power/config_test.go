@@ -103,3 +103,21 @@ policy:
 		t.Errorf("Validate() with a duplicate = %v; want ErrInvalidConfig naming psu", err)
 	}
 }
+
+func TestConfig_PSUControlSettings(t *testing.T) {
+	c := power.DefaultConfig()
+	c.Relays = []power.RelayConfig{{Name: "led", Pin: "GPIO5"}, {Name: "psu", Pin: "GPIO17", ActiveLow: true, SensePin: "GPIO27"}}
+	c.Policy.IdleOff = 30 * time.Minute
+	got := c.PSUControlSettings()
+	for k, want := range map[string]any{
+		"onoffGPIOPin": "GPIO17", "invertonoffGPIOPin": true, "sensingMethod": "GPIO", "senseGPIOPin": "GPIO27",
+		"powerOffWhenIdle": true, "idleTimeout": 30.0, "idleTimeoutWaitTemp": 50.0, "postOnDelay": 3.0, "enablePseudoOnOff": true,
+	} {
+		if got[k] != want {
+			t.Errorf("PSUControlSettings()[%q] = %v; want %v", k, got[k], want)
+		}
+	}
+	if got := power.DefaultConfig().PSUControlSettings(); got["sensingMethod"] != "INTERNAL" || got["powerOffWhenIdle"] != false {
+		t.Errorf("defaults = %v; want internal sensing, no idle off", got)
+	}
+}
