@@ -337,6 +337,10 @@ func applyKeys(o Options) Item {
 		it.Message = KeysFile + " holds no key; SSH unchanged"
 		return it
 	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		it.Message = err.Error()
+		return it
+	}
 	if err := writeFile(dst, []byte(strings.Join(keys, "\n")+"\n"), 0o600); err != nil {
 		it.Message = err.Error()
 		return it
