@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/cuttleprint/cuttle/pkg/sdnotify"
 	"github.com/cuttleprint/cuttle/pkg/settings"
 	"github.com/cuttleprint/cuttle/pkg/version"
 )
@@ -80,12 +81,14 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if cfg.ready != nil {
 		cfg.ready(ln.Addr().String())
 	}
+	notifySystemd(ctx, log)
 	select {
 	case err := <-srvErr:
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	_ = sdnotify.Stopping()
 	shutCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
 	defer stop()
 	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
