@@ -174,6 +174,7 @@ type histEntry struct {
 	n        int
 	cmd      Command
 	internal bool
+	after    []Command // source lines with nothing to send, acked with this line
 }
 
 type loopState struct {

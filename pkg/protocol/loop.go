@@ -208,23 +208,15 @@ func (c *Conn) nextCommand() bool {
 		return true
 	}
 	if c.src != nil {
-		if cmd, ok := c.src.Next(); ok {
-			text, err := CleanCommand(cmd.Text)
-			if err != nil {
-				// A source line with nothing to send is acknowledged at once.
-				c.opts.Observer.Acked(cmd)
-				return c.nextCommandLocked()
-			}
-			cmd.Text = text
-			s.pending = &cmd
-			return true
-		}
+		return c.nextFromSource()
 	}
 	return false
 }
 
-// nextCommandLocked continues nextCommand's source loop with c.mu held.
-func (c *Conn) nextCommandLocked() bool {
+// nextFromSource loads s.pending from the source, with c.mu held. Lines with
+// nothing to send (comments) are acknowledged in order: at once when no line
+// is outstanding, else together with the last line sent.
+func (c *Conn) nextFromSource() bool {
 	s := &c.st
 	for {
 		cmd, ok := c.src.Next()
@@ -232,14 +224,29 @@ func (c *Conn) nextCommandLocked() bool {
 			return false
 		}
 		text, err := CleanCommand(cmd.Text)
-		if err != nil {
+		if err == nil {
+			cmd.Text = text
+			s.pending = &cmd
+			return true
+		}
+		last := s.nextLine - 1
+		h := &s.hist[last%len(s.hist)]
+		outstanding := h.n == last && last >= s.base && (s.resendPtr <= last || c.inFlight(last))
+		if !outstanding {
 			c.opts.Observer.Acked(cmd)
 			continue
 		}
-		cmd.Text = text
-		s.pending = &cmd
-		return true
+		h.after = append(h.after, cmd)
 	}
+}
+
+func (c *Conn) inFlight(n int) bool {
+	for _, f := range c.st.inflight {
+		if f.n == n {
+			return true
+		}
+	}
+	return false
 }
 
 // handle accounts for one reply line.
@@ -296,8 +303,19 @@ func (c *Conn) onOk(m Ok) error {
 	copy(s.inflight, s.inflight[1:])
 	s.inflight = s.inflight[:len(s.inflight)-1]
 	s.inflightB -= f.size
-	if !f.rejected && !f.internal {
+	if f.rejected {
+		return nil
+	}
+	if !f.internal {
 		c.opts.Observer.Acked(f.cmd)
+	}
+	if f.n >= 0 {
+		if h := &s.hist[f.n%len(s.hist)]; h.n == f.n && len(h.after) > 0 {
+			for _, a := range h.after {
+				c.opts.Observer.Acked(a)
+			}
+			h.after = nil
+		}
 	}
 	return nil
 }

@@ -1,0 +1,217 @@
+package printer
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/cuttleprint/cuttle/pkg/events"
+	"github.com/cuttleprint/cuttle/pkg/protocol"
+)
+
+// observer is the protocol.Observer of one connection (generation gen). Its
+// methods run on the protocol's loop goroutine: they hold m.mu only to update
+// the snapshot and publish after releasing it.
+type observer struct {
+	m   *Machine
+	gen uint64
+}
+
+func (o *observer) Received(line string, msg protocol.Message) {
+	m := o.m
+	var evs []events.Event
+	var send []string
+	var actions []func(string, string)
+	var action protocol.Action
+	m.mu.Lock()
+	if m.gen != o.gen {
+		m.mu.Unlock()
+		return
+	}
+	m.term.add("Recv: " + line)
+	switch v := msg.(type) {
+	case protocol.Ok:
+		if v.Temps != nil {
+			m.addTempsLocked(*v.Temps)
+		}
+	case protocol.Temperatures:
+		m.addTempsLocked(v)
+	case protocol.FirmwareInfo:
+		m.firmware.Name = v.Name
+		m.firmware.Fields = v.Fields
+		evs = append(evs, events.FirmwareData{FirmwareName: v.Name, Data: v.Fields})
+	case protocol.Capability:
+		if m.firmware.Capabilities == nil {
+			m.firmware.Capabilities = map[string]bool{}
+		}
+		m.firmware.Capabilities[v.Name] = v.Enabled
+		if v.Enabled {
+			secs := strconv.Itoa(max(1, int(m.cfg.PollInterval.Seconds())))
+			switch v.Name {
+			case "AUTOREPORT_TEMP":
+				send = append(send, "M155 S"+secs)
+			case "AUTOREPORT_SD_STATUS":
+				send = append(send, "M27 S"+secs)
+			}
+		}
+	case protocol.Position:
+		m.position = &Position{X: v.X, Y: v.Y, Z: v.Z, E: v.E}
+		evs = append(evs, events.PositionUpdate{X: v.X, Y: v.Y, Z: v.Z, E: v.E, T: m.tool})
+	case protocol.SDState:
+		m.sdReady = v.Ready
+	case protocol.Action:
+		action = v
+		m.hookMu.Lock()
+		actions = m.actions
+		m.hookMu.Unlock()
+	}
+	conn := m.conn
+	m.mu.Unlock()
+	evs = append(evs, events.StateChanged{Source: "printer"})
+	m.publishAll(evs)
+	if conn != nil {
+		for _, c := range send {
+			conn.Send(c)
+		}
+	}
+	for _, fn := range actions {
+		fn(action.Name, action.Params)
+	}
+}
+
+func (m *Machine) addTempsLocked(t protocol.Temperatures) {
+	applyTemps(m.temps, t)
+	p := TempPoint{Time: m.cfg.Clock.Now().Unix(), Heaters: make(map[string]HistoryTemp, len(m.temps))}
+	for k, v := range m.temps {
+		h := HistoryTemp{Actual: v.Actual}
+		if v.Target != nil {
+			tv := *v.Target
+			h.Target = &tv
+		}
+		p.Heaters[k] = h
+	}
+	m.hist.add(p)
+}
+
+func (o *observer) Sent(line string, resend bool) {
+	m := o.m
+	m.mu.Lock()
+	if m.gen != o.gen {
+		m.mu.Unlock()
+		return
+	}
+	m.term.add("Send: " + line)
+	var evs []events.Event
+	if !resend {
+		evs = m.noteSentLocked(commandOf(line))
+	}
+	m.mu.Unlock()
+	evs = append(evs, events.StateChanged{Source: "printer"})
+	m.publishAll(evs)
+}
+
+// commandOf strips "N<n> " and "*<sum>" from a framed line.
+func commandOf(line string) string {
+	if strings.HasPrefix(line, "N") {
+		if i := strings.IndexByte(line, ' '); i >= 0 {
+			line = line[i+1:]
+		}
+		if i := strings.LastIndexByte(line, '*'); i >= 0 {
+			line = line[:i]
+		}
+	}
+	return line
+}
+
+// noteSentLocked updates targets and the tool from a sent command and
+// returns the G-code events OctoPrint fires for it.
+func (m *Machine) noteSentLocked(cmd string) []events.Event {
+	fields := strings.Fields(cmd)
+	if len(fields) == 0 {
+		return nil
+	}
+	code := strings.ToUpper(fields[0])
+	param := func(letter byte) (float64, bool) {
+		for _, f := range fields[1:] {
+			if len(f) > 1 && (f[0] == letter || f[0] == letter+'a'-'A') {
+				if v, err := strconv.ParseFloat(f[1:], 64); err == nil {
+					return v, true
+				}
+			}
+		}
+		return 0, false
+	}
+	setTarget := func(key string) {
+		if s, ok := param('S'); ok {
+			t := m.temps[key]
+			if t == nil {
+				t = &Temp{}
+				m.temps[key] = t
+			}
+			t.Target = &s
+		}
+	}
+	switch code {
+	case "M104", "M109":
+		tool := m.tool
+		if t, ok := param('T'); ok {
+			tool = int(t)
+		}
+		setTarget(toolKey(tool))
+	case "M140", "M190":
+		setTarget("bed")
+	case "M141", "M191":
+		setTarget("chamber")
+	}
+	if len(code) > 1 && code[0] == 'T' {
+		if n, err := strconv.Atoi(code[1:]); err == nil && n != m.tool {
+			old := m.tool
+			m.tool = n
+			return []events.Event{events.ToolChange{Old: old, New: n}}
+		}
+	}
+	switch code {
+	case "G28":
+		return []events.Event{events.Home{}}
+	case "G4":
+		return []events.Event{events.Dwell{}}
+	case "M109", "M190", "M191", "M116":
+		return []events.Event{events.Waiting{}}
+	case "M245":
+		return []events.Event{events.Cooling{}}
+	case "M300":
+		return []events.Event{events.Alert{}}
+	case "M240":
+		return []events.Event{events.Conveyor{}}
+	case "M40":
+		return []events.Event{events.Eject{}}
+	case "M112":
+		return []events.Event{events.EStop{}}
+	case "M600", "M701", "M702":
+		return []events.Event{events.FilamentChange{}}
+	case "M80":
+		return []events.Event{events.PowerOn{}}
+	case "M81":
+		return []events.Event{events.PowerOff{}}
+	}
+	return nil
+}
+
+func (o *observer) Acked(c protocol.Command) {
+	m := o.m
+	m.mu.Lock()
+	fn := m.onAck
+	ok := m.gen == o.gen
+	m.mu.Unlock()
+	if ok && fn != nil && c.Tag != nil {
+		fn(c)
+	}
+}
+
+func (o *observer) Closed(err error) {
+	if errors.Is(err, protocol.ErrClosed) {
+		return
+	}
+	reason := "connection"
+	o.m.fail(o.gen, err, reason)
+}
