@@ -10,6 +10,7 @@ import (
 	"github.com/cuttleprint/cuttle/pkg/api"
 	"github.com/cuttleprint/cuttle/pkg/auth"
 	"github.com/cuttleprint/cuttle/pkg/events"
+	"github.com/cuttleprint/cuttle/pkg/settings"
 	"github.com/cuttleprint/cuttle/pkg/store"
 	"github.com/cuttleprint/cuttle/pkg/version"
 )
@@ -23,6 +24,9 @@ type app struct {
 	auth *auth.Service
 	// bus carries events from every capability to push and to each other.
 	bus *events.Bus
+	// settings is the live, persisted configuration; cfg.settings is its
+	// value at start-up.
+	settings *settings.File
 	// deps collects the domain objects for the API as wire functions add them.
 	deps api.Deps
 	// api is built last, once every wire function has filled deps.
@@ -41,6 +45,7 @@ type wireFunc func(ctx context.Context, a *app) error
 func wiring() []wireFunc {
 	return []wireFunc{
 		wireAuth,
+		wireSettings,
 		wireWeb,
 		wirePower,
 	}
@@ -49,7 +54,7 @@ func wiring() []wireFunc {
 // newApp opens the store and wires every capability. On error, whatever was
 // opened is closed.
 func newApp(ctx context.Context, cfg serveConfig) (a *app, err error) {
-	a = &app{cfg: cfg}
+	a = &app{cfg: cfg, settings: settings.NewFile(cfg.configPath, cfg.settings)}
 	db, err := store.Open(ctx, cfg.dataDir, store.Options{})
 	if err != nil {
 		return nil, err
@@ -79,6 +84,14 @@ func wireAuth(ctx context.Context, a *app) error {
 	a.goBackground(a.auth.Run)
 	if has, err := a.auth.HasAdmin(ctx); err == nil && !has {
 		a.cfg.log.Warn("no admin yet: open the web UI from this machine or the local network to create one, or run `cuttle user add --admin NAME`")
+	}
+	return nil
+}
+
+func wireSettings(ctx context.Context, a *app) error {
+	a.deps.Settings = a.settings
+	if a.deps.PluginSettings == nil {
+		a.deps.PluginSettings = map[string]api.PluginSettings{}
 	}
 	return nil
 }

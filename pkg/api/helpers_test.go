@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/cuttleprint/cuttle/pkg/api"
 	"github.com/cuttleprint/cuttle/pkg/auth"
+	"github.com/cuttleprint/cuttle/pkg/settings"
 	"github.com/cuttleprint/cuttle/pkg/store"
 )
 
@@ -38,6 +40,7 @@ type env struct {
 	srv      *httptest.Server
 	adminKey string
 	roKey    string
+	settings *settings.File
 }
 
 // cheap keeps argon2 fast in tests; the format and code path are the same.
@@ -62,7 +65,11 @@ func newEnv(t testing.TB) *env {
 	}
 	e.adminKey, _ = svc.GenerateKey(ctx, "admin")
 	e.roKey, _ = svc.GenerateKey(ctx, "ro")
-	s := api.New(api.Deps{Auth: svc, Version: "test", Now: clk.Now})
+	e.settings = settings.NewFile(filepath.Join(t.TempDir(), "config.yaml"), settings.Defaults())
+	s := api.New(api.Deps{Auth: svc, Version: "test", Now: clk.Now, Settings: e.settings,
+		PluginSettings: map[string]api.PluginSettings{"discovery": func(*http.Request, *auth.Identity) any {
+			return map[string]any{"upnpUuid": "11111111-2222-3333-4444-555555555555"}
+		}}})
 	e.srv = httptest.NewServer(s)
 	t.Cleanup(e.srv.Close)
 	return e
@@ -71,8 +78,8 @@ func newEnv(t testing.TB) *env {
 // req describes one request.
 type req struct {
 	method, path, body, key string
-	ctype               string
-	header              map[string]string
+	ctype                   string
+	header                  map[string]string
 }
 
 type resp struct {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cuttleprint/cuttle/pkg/auth"
 	"github.com/cuttleprint/cuttle/pkg/power"
+	"github.com/cuttleprint/cuttle/pkg/settings"
 	"github.com/gorilla/mux"
 )
 
@@ -49,6 +50,14 @@ type Deps struct {
 	Power *power.Bank
 	// PowerPolicy runs automatic switching; nil disables idle cancel.
 	PowerPolicy *power.Policy
+	// Settings is the live configuration behind /api/settings.
+	Settings *settings.File
+	// PluginSettings render the blocks under "plugins" in /api/settings,
+	// by plugin id.
+	PluginSettings map[string]PluginSettings
+	// OnSettingsUpdated is told about every successful settings change
+	// (it publishes SettingsUpdated).
+	OnSettingsUpdated func(*settings.Settings)
 }
 
 // RouteOption changes how one route is guarded or limited.
@@ -110,6 +119,7 @@ func (s *Server) routes() {
 	s.routesAccess()
 	s.routesSetup()
 	s.routesPower()
+	s.routesSettings()
 	s.routesUI() // last: the web UI answers what no route claims
 }
 
