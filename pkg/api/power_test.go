@@ -22,6 +22,7 @@ import (
 // bank of fake relays announcing changes on a bus.
 type powerEnv struct {
 	srv  *httptest.Server
+	h    http.Handler
 	keys map[string]string // user → API key: admin, operator (users), viewer (readonly)
 	psu  *powertest.Relay
 	led  *powertest.Relay
@@ -30,7 +31,7 @@ type powerEnv struct {
 	clk  *powertest.Clock
 }
 
-func newPowerEnv(t *testing.T, withPSU bool) *powerEnv {
+func newPowerEnv(t testing.TB, withPSU bool) *powerEnv {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, t.TempDir(), store.Options{})
@@ -60,12 +61,13 @@ func newPowerEnv(t *testing.T, withPSU bool) *powerEnv {
 	if e.pol, err = power.NewPolicy(ctx, cfg, bank, e.clk, e.bus); err != nil {
 		t.Fatal(err)
 	}
-	e.srv = httptest.NewServer(api.New(api.Deps{Auth: svc, Power: bank, PowerPolicy: e.pol, Now: e.clk.Now}))
+	e.h = api.New(api.Deps{Auth: svc, Power: bank, PowerPolicy: e.pol, Now: e.clk.Now})
+	e.srv = httptest.NewServer(e.h)
 	t.Cleanup(e.srv.Close)
 	return e
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -290,5 +292,21 @@ func TestPower_CancelIdleOff(t *testing.T) {
 	want := "RelayChanged PowerOn cuttle.PluginMessage PowerOffWarning PowerOffCancelled"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("events = %s; want %s", got, want)
+	}
+}
+
+// BenchmarkPSUControlGet measures GET /api/plugin/psucontrol through the
+// whole handler: API key lookup in bbolt, permission check, relay state.
+func BenchmarkPSUControlGet(b *testing.B) {
+	e := newPowerEnv(b, true)
+	req := httptest.NewRequest("GET", "/api/plugin/psucontrol", nil)
+	req.Header.Set("X-Api-Key", e.keys["viewer"])
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
 	}
 }
