@@ -148,8 +148,8 @@ type analyser struct {
 	feed    float64    // mm/s
 	feedPct float64    // M220
 	flowPct float64    // M221
-	relXYZ  bool
-	relE    bool
+	relXYZ  bool       // G91: all axes relative, E included
+	relE    bool       // M83: E relative
 	inches  bool
 	tool    int
 	tools   [maxTools]extruder
@@ -251,8 +251,9 @@ func (a *analyser) selectTool(t int) {
 	if t == a.tool {
 		return
 	}
+	// The E position is the machine's, shared by all tools (slicers reset
+	// it with G92 after a tool change when they want to).
 	a.tool = t
-	a.ePos = 0
 	if t+1 > a.ntools {
 		a.ntools = t + 1
 	}
@@ -303,9 +304,9 @@ func (a *analyser) gcode(l *Line) {
 	case 28:
 		a.home(l)
 	case 90:
-		a.relXYZ, a.relE = false, false
+		a.relXYZ = false // M83 stays in force, as in Marlin 1, Prusa firmware and the slicers' estimators
 	case 91:
-		a.relXYZ, a.relE = true, true
+		a.relXYZ = true
 	case 92:
 		a.setPosition(l)
 	}
@@ -413,7 +414,7 @@ func (a *analyser) target(l *Line) (tgt [4]float64, eDelta float64) {
 				tgt[i] = v
 			}
 		case 'E':
-			if a.relE {
+			if a.relE || a.relXYZ {
 				eDelta = v
 			} else {
 				eDelta = v - a.ePos

@@ -118,6 +118,8 @@ func TestAnalyseFilament(t *testing.T) {
 		{"relative with retraction", "M83\nG1 X10 E5\nG1 E-2\nG1 E2\nG1 X20 E5\n", 10, 10},
 		{"G92 resets absolute E", "M82\nG1 X10 E5\nG92 E0\nG1 X20 E2\n", 7, 7},
 		{"G91 makes E relative", "M82\nG91\nG1 X10 E1\nG1 X10 E1\nG90\n", 2, 2},
+		{"G90 keeps M83", "M83\nG90\nG1 X10 E1\nG1 X20 E1\n", 2, 2},
+		{"G90 after G91 restores absolute E under M82", "M82\nG91\nG1 X10 E1\nG90\nG1 X20 E3\n", 3, 3},
 		{"final retraction does not count", "M83\nG1 X10 E5\nG1 E-3\n", 5, 5},
 		{"purge before the first layer is excluded", "M83\nG1 X5 Y200 E15\nG1 E-5\n;LAYER_CHANGE\nG1 E5\nG1 X10 Y10 E2\n", 2, 17},
 		{"Cura layer marker", "M83\nG1 X5 Y200 E15\n;LAYER:0\nG1 X10 Y10 E2\n", 2, 17},
@@ -139,7 +141,7 @@ func TestAnalyseFilament(t *testing.T) {
 }
 
 func TestAnalyseTools(t *testing.T) {
-	src := "M83\nT0\nG1 X10 E3\nT1\nG92 E0\nG1 X20 E4\nT0\nG1 X30 E1\n"
+	src := "M82\nT0\nG1 X10 E3\nT1\nG92 E0\nG1 X20 E4\nT0\nG92 E0\nG1 X30 E1\n"
 	res := analyse(t, src, gcode.Options{FilamentDiameter: 2.85})
 	if got := res.Filament["tool0"].Length; got != 4 {
 		t.Errorf("tool0 length = %v; want 4", got)
@@ -217,6 +219,9 @@ func TestAnalyseSlicerMetadata(t *testing.T) {
 	if th[1].Format != "qoi" || string(th[1].Data) != "qoif0123" {
 		t.Errorf("thumbnail 1 = %s %q; want qoi \"qoif0123\"", th[1].Format, th[1].Data)
 	}
+	if best := res.Cuttle.BestThumbnail(); best == nil || best.Format != "png" || best.MediaType() != "image/png" {
+		t.Errorf("BestThumbnail() = %+v; want the PNG", best)
+	}
 	// The file's diameter is used for volume unless Options overrides it.
 	if got, want := res.Filament["tool0"].Volume, 1*math.Pi*2.85*2.85/4/1000; !near(got, want, 1e-12) {
 		t.Errorf("volume with the file's 2.85 mm = %v; want %v", got, want)
@@ -225,8 +230,12 @@ func TestAnalyseSlicerMetadata(t *testing.T) {
 
 func TestAnalyseBrokenThumbnailIsDropped(t *testing.T) {
 	src := "; thumbnail begin 4x4 10\n; !!!notbase64\n; thumbnail end\n; thumbnail begin 4x4 10\n; QUJD\nG1 X1\n"
-	if th := analyse(t, src, gcode.Options{}).Cuttle.Thumbnails; len(th) != 0 {
+	res := analyse(t, src, gcode.Options{})
+	if th := res.Cuttle.Thumbnails; len(th) != 0 {
 		t.Errorf("thumbnails = %+v; want none", th)
+	}
+	if best := res.Cuttle.BestThumbnail(); best != nil {
+		t.Errorf("BestThumbnail() = %+v; want nil", best)
 	}
 }
 

@@ -282,3 +282,31 @@ func parseDuration(b []byte) float64 {
 	}
 	return total
 }
+
+// MediaType returns the image's MIME type ("image/png", "image/jpeg",
+// "image/qoi").
+func (t *Thumbnail) MediaType() string {
+	switch t.Format {
+	case "jpg":
+		return "image/jpeg"
+	case "qoi":
+		return "image/qoi"
+	}
+	return "image/png"
+}
+
+// BestThumbnail returns the largest thumbnail a browser can show (PNG or
+// JPEG), or nil when the file has none.
+func (e *Extras) BestThumbnail() *Thumbnail {
+	var best *Thumbnail
+	for i := range e.Thumbnails {
+		t := &e.Thumbnails[i]
+		if t.Format == "qoi" {
+			continue
+		}
+		if best == nil || t.Width*t.Height > best.Width*best.Height {
+			best = t
+		}
+	}
+	return best
+}

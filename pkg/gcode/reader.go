@@ -361,12 +361,15 @@ func (r *Reader) parseFields(p []byte) {
 			continue
 		}
 		i++
-		j := i
-		for j < len(p) && (isDigit(p[j]) || p[j] == '.' || p[j] == '-' || p[j] == '+') {
-			j++
+		v, ok, j := scanNumber(p, i)
+		if j < len(p) && isNumberChar(p[j]) {
+			// Malformed ("1-2", "1..2"): take the whole run, as before.
+			for j < len(p) && isNumberChar(p[j]) {
+				j++
+			}
+			v, ok = parseNumber(p[i:j])
 		}
 		raw := p[i:j]
-		v, ok := parseNumber(raw)
 		i = j
 		// Skip any non-numeric remainder of the word (e.g. "S1.5abc").
 		for i < len(p) && !isSpace(p[i]) && !isLetter(p[i]) && p[i] != '(' {
@@ -378,6 +381,58 @@ func (r *Reader) parseFields(p []byte) {
 		}
 		l.fields = append(l.fields, Field{Letter: upper(c), HasValue: ok, Value: v, Raw: raw})
 	}
+}
+
+func isNumberChar(c byte) bool { return isDigit(c) || c == '.' || c == '-' || c == '+' }
+
+// scanNumber parses the longest decimal number at p[i:] in one pass and
+// returns it with the index just past it. It is parseNumber's fast path
+// for the analyser's hot loop; anything unusual goes to parseNumber.
+func scanNumber(p []byte, i int) (float64, bool, int) {
+	start := i
+	neg := false
+	if i < len(p) && (p[i] == '-' || p[i] == '+') {
+		neg = p[i] == '-'
+		i++
+	}
+	var mant uint64
+	sig, frac := 0, 0
+	digits, dot := false, false
+	for ; i < len(p); i++ {
+		c := p[i]
+		if c >= '0' && c <= '9' {
+			digits = true
+			if mant == 0 && c == '0' {
+				if dot {
+					frac++
+				}
+				continue
+			}
+			mant = mant*10 + uint64(c-'0')
+			sig++
+			if dot {
+				frac++
+			}
+			continue
+		}
+		if c == '.' && !dot {
+			dot = true
+			continue
+		}
+		break
+	}
+	if !digits {
+		return 0, false, i
+	}
+	if sig > 15 || frac >= len(pow10) {
+		v, ok := parseNumber(p[start:i])
+		return v, ok, i
+	}
+	v := float64(mant) / pow10[frac]
+	if neg {
+		v = -v
+	}
+	return v, true, i
 }
 
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -176,7 +177,7 @@ func TestReaderDoesNotAllocatePerLine(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"G1 X1 Y2 E3 F4", "N1 G1 X1*23", "M117 hi", ";LAYER:1", "g1x-.5y+3", "G2 X1 Y1 I1 J0 (c)", "\x00\xff", "G1 X1..2", "T0", "@pause"} {
+	for _, s := range []string{"G1 X1 Y2 E3 F4", "N1 G1 X1*23", "M117 hi", ";LAYER:1", "g1x-.5y+3", "G2 X1 Y1 I1 J0 (c)", "\x00\xff", "G1 X1..2", "G1 X12345678901234567890.5 Y0.1234567890123456789", "G1 X9007199254740993", "T0", "@pause"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -187,8 +188,11 @@ func FuzzParse(f *testing.F) {
 				break
 			}
 			for _, fl := range l.Fields() {
-				if fl.HasValue && math.IsNaN(fl.Value) {
-					t.Fatalf("NaN value in %q", l.Raw)
+				// Values agree with strconv on the word's text (which
+				// holds only digits, signs and dots).
+				want, err := strconv.ParseFloat(string(fl.Raw), 64)
+				if fl.HasValue != (err == nil) || (fl.HasValue && fl.Value != want) {
+					t.Fatalf("field %c%q in %q = %v, %v; strconv says %v, %v", fl.Letter, fl.Raw, l.Raw, fl.Value, fl.HasValue, want, err)
 				}
 			}
 			if len(l.Code) > len(l.Raw) {
