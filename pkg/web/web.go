@@ -89,11 +89,16 @@ type Handler struct {
 
 // New returns a Handler for the bundle embedded at build time.
 func New() (*Handler, error) {
+	return NewFS(DistFS())
+}
+
+// DistFS returns the embedded bundle, rooted at its index.html.
+func DistFS() fs.FS {
 	sub, err := fs.Sub(embedded, "dist")
 	if err != nil {
-		return nil, fmt.Errorf("web: open embedded dist: %w", err)
+		panic("web: embedded dist: " + err.Error()) // fs.Sub fails only on an invalid name
 	}
-	return NewFS(sub)
+	return sub
 }
 
 // NewFS returns a Handler serving the files of fsys, which must hold

@@ -12,5 +12,7 @@ try {
 }
 setTheme(theme);
 
-mount(App, { target: document.getElementById('app')! });
+// The signed-in interface loads alongside the session check; the login page needs none of it.
+const shell = import('./Shell.svelte');
+mount(App, { target: document.getElementById('app')!, props: { shell } });
 void bootstrap();

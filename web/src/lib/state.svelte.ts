@@ -387,18 +387,18 @@ export async function bootstrap(): Promise<void> {
   setUnauthorizedHook(() => {
     if (app.phase === 'ready') void reauth();
   });
-  if (await setupNeeded()) {
+  // Both questions at once: the first screen waits on one round trip.
+  const [needed, rec] = await Promise.all([
+    setupNeeded(),
+    call<LoginRecord>('POST', '/api/login', { passive: true }, { quiet401: true }).catch(() => null),
+  ]);
+  if (needed) {
     app.phase = 'setup';
     return;
   }
-  try {
-    const rec = await call<LoginRecord>('POST', '/api/login', { passive: true }, { quiet401: true });
-    if (rec?.name && rec.name !== '_api') {
-      enter(rec);
-      return;
-    }
-  } catch {
-    /* not logged in */
+  if (rec?.name && rec.name !== '_api') {
+    enter(rec);
+    return;
   }
   toLogin();
 }

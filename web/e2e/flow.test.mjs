@@ -1,0 +1,262 @@
+// End-to-end: the whole user journey in Chromium against a real cuttle.
+//
+// Each step is a subtest. A step fails loudly when the UI or the server
+// misbehaves. A step whose server API is not in this build (its route answers
+// 404 "no such resource", or its config section is unknown) is marked TODO
+// with the missing piece named, never passed silently. Once a step fails,
+// the steps that depend on it fail too, naming the step that broke.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { corpusDir, launch, outPath, startCuttle } from './harness.mjs';
+
+const USER = 'admin';
+const PASS = 'e2e-secret-pw';
+const CORPUS = process.env.E2E_GCODE ?? 'ps_cube20.gcode';
+
+test('web UI end to end', { timeout: 10 * 60 * 1000 }, async (t) => {
+  const server = await startCuttle({
+    sections: {
+      power: 'relays:\n  - name: psu\n    driver: sim\n  - name: led\n    driver: sim\n',
+    },
+  });
+  const browser = await launch({ width: 1280, height: 800 });
+  const page = await browser.context.newPage();
+  const base = server.base;
+  const consoleErrors = [];
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  t.after(async () => {
+    await browser.close();
+    await server.stop();
+  });
+
+  let broken = null; // the first step that failed
+  const skipped = new Set();
+
+  /** Whether method+path is routed by this build (404 "no such resource" = not). */
+  async function routed(method, path) {
+    const r = await page.request.fetch(base + path, { method: 'OPTIONS' });
+    if (r.status() !== 404) return true;
+    const body = await r.text();
+    return !/no such resource/.test(body) ? true : false;
+  }
+
+  /**
+   * Runs one step. `needs` lists [method, path] routes and config sections
+   * the step depends on; a missing one makes the step TODO.
+   */
+  async function step(name, { needs = [], sections = [], after = [] }, fn) {
+    await t.test(name, async (st) => {
+      for (const dep of after) {
+        if (skipped.has(dep)) {
+          skipped.add(name);
+          st.todo(`pending: depends on "${dep}", which is pending`);
+          return;
+        }
+      }
+      if (broken) throw new Error(`not run: the earlier step "${broken}" failed`);
+      for (const s of sections) {
+        if (server.dropped.includes(s)) {
+          skipped.add(name);
+          st.todo(`pending: this cuttle build has no "${s}" config section`);
+          return;
+        }
+      }
+      for (const [m, p] of needs) {
+        if (!(await routed(m, p))) {
+          skipped.add(name);
+          st.todo(`pending: ${m} ${p} is not routed in this cuttle build`);
+          return;
+        }
+      }
+      try {
+        await fn(st);
+      } catch (e) {
+        broken = name;
+        await page.screenshot({ path: outPath(`failed-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
+        throw e;
+      }
+    });
+  }
+
+  /** Screenshots of the dashboard at desktop and phone size; the phone layout must not scroll sideways. */
+  async function shootDashboard() {
+    await page.screenshot({ path: outPath('dashboard-1280x800.png') });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: outPath('dashboard-390x844.png') });
+    for (const w of [390, 360]) {
+      await page.setViewportSize({ width: w, height: 844 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `the ${w} px layout scrolls sideways by ${overflow}px`);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+
+  const stateText = () => page.getByTestId('printer-state').textContent();
+  async function waitState(re, timeout = 30000) {
+    await page.waitForFunction(
+      (src) => new RegExp(src).test(document.querySelector('[data-testid=printer-state]')?.textContent ?? ''),
+      re.source,
+      { timeout },
+    );
+  }
+
+  await step('first-run setup creates the admin', { needs: [['GET', '/api/cuttle/setup']] }, async () => {
+    await page.goto(base + '/');
+    await page.getByRole('heading', { name: 'Welcome to cuttle' }).waitFor();
+    await page.screenshot({ path: outPath('setup-1280x800.png') });
+    await page.getByLabel('User name').fill(USER);
+    await page.getByLabel('Password', { exact: true }).fill(PASS);
+    await page.getByLabel('Repeat password').fill(PASS);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByTestId('logout').waitFor({ timeout: 10000 });
+    const setup = await (await page.request.get(base + '/api/cuttle/setup')).json();
+    assert.equal(setup.needed, false, 'setup still needed after creating the admin');
+  });
+
+  await step('log out and log in with the password', { after: [] }, async () => {
+    await page.getByTestId('logout').click();
+    await page.getByRole('heading', { name: 'Log in to cuttle' }).waitFor();
+    await page.getByLabel('User name').fill(USER);
+    await page.getByLabel('Password', { exact: true }).fill('wrong-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').waitFor();
+    assert.match(await page.getByRole('alert').textContent(), /wrong/i);
+    await page.getByLabel('Password', { exact: true }).fill(PASS);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByTestId('logout').waitFor({ timeout: 10000 });
+    // A reload keeps the session (cookie), and the page holds no API key.
+    await page.reload();
+    await page.getByTestId('logout').waitFor({ timeout: 10000 });
+    const html = await (await page.request.get(base + '/')).text();
+    assert.doesNotMatch(html, /apikey|X-Api-Key/i, 'index.html mentions an API key');
+    await shootDashboard();
+  });
+
+  await step('connect to the virtual printer', { needs: [['GET', '/api/connection'], ['POST', '/api/connection']] }, async () => {
+    const conn = await (await page.request.get(base + '/api/connection')).json();
+    const port = conn.options.ports.includes('VIRTUAL') ? 'VIRTUAL' : conn.options.ports[0];
+    assert.ok(port, `no serial port offered: ${JSON.stringify(conn.options)}`);
+    await page.locator('#conn-port').selectOption(port);
+    await page.getByTestId('connect').click();
+    await waitState(/^Operational/, 30000);
+  });
+
+  await step('set a tool target; chart and value move', { needs: [['POST', '/api/printer/tool']], after: ['connect to the virtual printer'] }, async () => {
+    await page.getByTestId('temp-row-tool0').waitFor({ timeout: 15000 });
+    const before = await page.getByTestId('temp-actual-tool0').textContent();
+    const points = Number(await page.getByTestId('temp-chart').getAttribute('data-points'));
+    await page.getByTestId('temp-input-tool0').fill('60');
+    await page.getByTestId('temp-set-tool0').click();
+    await page.waitForFunction(() => /60/.test(document.querySelector('[data-testid=temp-target-tool0]')?.textContent ?? ''), null, { timeout: 15000 });
+    await page.waitForFunction(
+      (b) => {
+        const now = document.querySelector('[data-testid=temp-actual-tool0]')?.textContent ?? '';
+        return parseFloat(now) - parseFloat(b) >= 1;
+      },
+      before,
+      { timeout: 30000 },
+    );
+    await page.waitForFunction((p) => Number(document.querySelector('[data-testid=temp-chart]')?.getAttribute('data-points')) > p + 1, points, {
+      timeout: 15000,
+    });
+    const canvas = await page.locator('[data-testid=temp-chart] canvas').count();
+    assert.ok(canvas > 0, 'the chart drew no canvas');
+  });
+
+  await step(`upload ${CORPUS} with a progress bar`, { needs: [['POST', '/api/files/local'], ['GET', '/api/files/local']] }, async () => {
+    const file = join(corpusDir, CORPUS);
+    assert.ok(existsSync(file), `corpus file missing: ${file}`);
+    // Slow the upload down so the progress bar is visible on loopback.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 100 * 1024 });
+    await page.getByTestId('upload-input').setInputFiles(file);
+    const bar = page.getByTestId('upload-progress').getByRole('progressbar');
+    await bar.waitFor({ timeout: 10000 });
+    await page.waitForFunction(
+      () => {
+        const v = Number(document.querySelector('[data-testid=upload-progress] [role=progressbar]')?.getAttribute('aria-valuenow'));
+        return v > 0 && v < 100;
+      },
+      null,
+      { timeout: 10000 },
+    );
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await page.locator(`[data-testid=file-item][data-path="${CORPUS}"]`).first().waitFor({ timeout: 30000 });
+    await cdp.detach();
+  });
+
+  const printStep = 'start printing it';
+  await step(printStep, { needs: [['POST', '/api/files/local/x.gcode'], ['POST', '/api/job']], after: ['connect to the virtual printer'] }, async () => {
+    await page.locator(`[data-testid=file-item][data-path="${CORPUS}"]`).first().getByTestId('file-print').click();
+    await waitState(/^(Printing|Starting)/, 30000);
+    await page.waitForFunction((n) => (document.querySelector('[data-testid=job-file]')?.textContent ?? '').includes(n), CORPUS, { timeout: 10000 });
+  });
+
+  await step('progress advances', { needs: [['GET', '/api/job']], after: [printStep] }, async () => {
+    const value = () => Number(document.querySelector('[data-testid=job-progress]')?.getAttribute('data-value') ?? 0);
+    const start = await page.evaluate(value);
+    await page.waitForFunction((s) => Number(document.querySelector('[data-testid=job-progress]')?.getAttribute('data-value') ?? 0) > s, start, {
+      timeout: 180000,
+    });
+    await page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid=job-elapsed]')?.textContent ?? ''), null, { timeout: 10000 });
+    await shootDashboard();
+  });
+
+  await step('pause and resume', { after: [printStep] }, async () => {
+    await page.getByTestId('job-pause').click();
+    await waitState(/^Paused/, 30000);
+    await page.getByTestId('job-resume').click();
+    await waitState(/^Printing/, 30000);
+  });
+
+  await step('cancel, after confirming', { after: [printStep] }, async () => {
+    await page.getByTestId('job-cancel').click();
+    await page.getByTestId('confirm-dialog').waitFor();
+    await page.getByTestId('confirm-no').click();
+    assert.match(await stateText(), /^Printing/, 'backing out of the dialog still cancelled');
+    await page.getByTestId('job-cancel').click();
+    await page.getByTestId('confirm-yes').click();
+    await waitState(/^(Operational|Cancelling)/, 30000);
+    await waitState(/^Operational/, 60000);
+  });
+
+  await step('terminal command and its reply', { needs: [['POST', '/api/printer/command'], ['GET', '/sockjs/websocket']], after: ['connect to the virtual printer'] }, async () => {
+    await page.getByRole('link', { name: 'Terminal' }).click();
+    await page.getByTestId('terminal-input').fill('M115');
+    await page.getByTestId('terminal-send').click();
+    await page.waitForFunction(() => /Send: .*M115/.test(document.querySelector('[data-testid=terminal-log]')?.textContent ?? ''), null, { timeout: 15000 });
+    await page.waitForFunction(() => /FIRMWARE_NAME/.test(document.querySelector('[data-testid=terminal-log]')?.textContent ?? ''), null, { timeout: 15000 });
+    await page.screenshot({ path: outPath('terminal-1280x800.png') });
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+  });
+
+  await step('PSU switch toggles the (simulated) relay', { needs: [['GET', '/api/plugin/psucontrol'], ['POST', '/api/plugin/psucontrol']], sections: ['power'] }, async () => {
+    const sw = page.getByTestId('psu-switch');
+    await sw.waitFor({ timeout: 10000 });
+    const was = (await sw.getAttribute('aria-checked')) === 'true';
+    await sw.click();
+    await page.waitForFunction((w) => document.querySelector('[data-testid=psu-switch]')?.getAttribute('aria-checked') === String(!w), was, { timeout: 10000 });
+    const api = await (await page.request.get(base + '/api/plugin/psucontrol')).json();
+    assert.equal(api.isPSUOn, !was, 'the switch and the API disagree');
+    await sw.click();
+    await page.waitForFunction((w) => document.querySelector('[data-testid=psu-switch]')?.getAttribute('aria-checked') === String(w), was, { timeout: 10000 });
+  });
+
+  await step('log out', {}, async () => {
+    await page.getByTestId('logout').click();
+    await page.getByRole('heading', { name: 'Log in to cuttle' }).waitFor();
+    const r = await page.request.get(base + '/api/currentuser');
+    const me = await r.json();
+    assert.ok(!me.name, `still logged in as ${me.name} after logout`);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Log in to cuttle' }).waitFor();
+  });
+
+  await t.test('no uncaught errors in the page', () => {
+    assert.deepEqual(consoleErrors, []);
+  });
+});
