@@ -147,9 +147,14 @@ type analyser struct {
 	ePos    float64    // logical E of the current tool (absolute mode)
 	feed    float64    // mm/s
 	feedPct float64    // M220
-	flowPct float64    // M221
-	relXYZ  bool       // G91: all axes relative, E included
-	relE    bool       // M83: E relative
+	// Firmware retraction (G10/G11) as set by M207/M208.
+	fwRetract struct {
+		length, speed, extra, recover float64
+		retracted                     bool
+	}
+	flowPct float64 // M221
+	relXYZ  bool    // G91: all axes relative, E included
+	relE    bool    // M83: E relative
 	inches  bool
 	tool    int
 	tools   [maxTools]extruder
@@ -210,6 +215,8 @@ func newAnalyser(opts Options) *analyser {
 		flowPct: 1,
 		ntools:  1,
 	}
+	// Marlin's FWRETRACT defaults.
+	a.fwRetract.length, a.fwRetract.speed, a.fwRetract.recover = 3, 45, 8
 	model := opts.Model
 	if model == ModelAuto {
 		model = ModelJerk
@@ -301,6 +308,12 @@ func (a *analyser) gcode(l *Line) {
 		a.inches = true
 	case 21:
 		a.inches = false
+	case 10:
+		if !l.Has('P') && !l.Has('L') { // G10 P/L sets offsets (RepRapFirmware), not a retraction
+			a.firmwareRetract(true)
+		}
+	case 11:
+		a.firmwareRetract(false)
 	case 28:
 		a.home(l)
 	case 90:
@@ -345,6 +358,20 @@ func (a *analyser) mcode(l *Line) {
 	case 205:
 		if file {
 			a.m205(l)
+		}
+	case 207:
+		if v, ok := l.Value('S'); ok && v >= 0 {
+			a.fwRetract.length = v
+		}
+		if v, ok := l.Value('F'); ok && v > 0 {
+			a.fwRetract.speed = v / 60
+		}
+	case 208:
+		if v, ok := l.Value('S'); ok && v >= 0 {
+			a.fwRetract.extra = v
+		}
+		if v, ok := l.Value('F'); ok && v > 0 {
+			a.fwRetract.recover = v / 60
 		}
 	case 400:
 		a.plan.flush()
@@ -460,6 +487,27 @@ func (a *analyser) move(tgt [4]float64, de float64) {
 			a.moveLayers++
 			a.layerZ = tgt[Z]
 		}
+	}
+}
+
+// firmwareRetract times G10 (retract) or G11 (recover) as the extruder
+// move the firmware makes. The filament is only moved, not used.
+func (a *analyser) firmwareRetract(retract bool) {
+	r := &a.fwRetract
+	if retract == r.retracted {
+		return // the firmware ignores a repeated G10 or G11
+	}
+	r.retracted = retract
+	d, v := -r.length, r.speed
+	if !retract {
+		d, v = r.length+r.extra, r.recover
+	}
+	a.moves++
+	a.plan.add([4]float64{0, 0, 0, d}, v*a.feedPct)
+	ex := &a.tools[a.tool]
+	ex.net += d
+	if ex.net > ex.max {
+		ex.max = ex.net
 	}
 }
 

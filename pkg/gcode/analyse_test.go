@@ -47,6 +47,10 @@ func TestAnalyseTime(t *testing.T) {
 		{"file limits ignored on request", "M203 X50\nG1 X100 F6000\n", gcode.Options{Limits: fast, IgnoreFileLimits: true}, 1},
 		{"inches", "G20\nG1 X1 F60\nG21\nG1 X26.4 F60\n", gcode.Options{Limits: fast}, 2},
 		{"relative XYZ", "G91\nG1 X10 F600\nG1 X10\nG1 X10\n", gcode.Options{Limits: fast}, 3},
+		// 3 mm at 45 mm/s, 3 mm at 8 mm/s (Marlin defaults); a repeated G10 is ignored.
+		{"firmware retraction", "G10\nG10\nG11\n", gcode.Options{Limits: fast}, 3.0/45 + 3.0/8},
+		{"firmware retraction set by M207/M208", "M207 S2 F600\nM208 S1 F600\nG10\nG11\n", gcode.Options{Limits: fast}, 0.2 + 0.3},
+		{"G10 with P sets offsets", "G10 P1 X5\n", gcode.Options{Limits: fast}, 0},
 		{"temperature waits are not timed", "M109 S210\nM190 S60\nG1 X10 F600\n", gcode.Options{Limits: fast}, 1},
 		{"clockwise quarter arc", "G1 X10 Y0 F600\nG2 X0 Y-10 I-10 J0\n", gcode.Options{Limits: fast}, 1 + math.Pi*10/2/10},
 		{"counter-clockwise arc by radius", "G1 X10 F600\nG3 X-10 Y0 R10\n", gcode.Options{Limits: fast}, 1 + math.Pi},
@@ -123,6 +127,7 @@ func TestAnalyseFilament(t *testing.T) {
 		{"final retraction does not count", "M83\nG1 X10 E5\nG1 E-3\n", 5, 5},
 		{"purge before the first layer is excluded", "M83\nG1 X5 Y200 E15\nG1 E-5\n;LAYER_CHANGE\nG1 E5\nG1 X10 Y10 E2\n", 2, 17},
 		{"Cura layer marker", "M83\nG1 X5 Y200 E15\n;LAYER:0\nG1 X10 Y10 E2\n", 2, 17},
+		{"firmware retraction uses no filament", "M83\nG1 X10 E5\nG10\nG1 X20\nG11\nG1 X30 E1\n", 6, 6},
 		{"M221 flow", "M83\nM221 S50\nG1 X10 E4\n", 2, 2},
 	}
 	for _, tt := range tests {
