@@ -46,6 +46,7 @@ func wiring() []wireFunc {
 	return []wireFunc{
 		wireAuth,
 		wireSettings,
+		wireAppKeys,
 		wireWeb,
 		wirePower,
 	}

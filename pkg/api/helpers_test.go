@@ -41,6 +41,7 @@ type env struct {
 	adminKey string
 	roKey    string
 	settings *settings.File
+	appKeys  *auth.AppKeys
 }
 
 // cheap keeps argon2 fast in tests; the format and code path are the same.
@@ -66,7 +67,8 @@ func newEnv(t testing.TB) *env {
 	e.adminKey, _ = svc.GenerateKey(ctx, "admin")
 	e.roKey, _ = svc.GenerateKey(ctx, "ro")
 	e.settings = settings.NewFile(filepath.Join(t.TempDir(), "config.yaml"), settings.Defaults())
-	s := api.New(api.Deps{Auth: svc, Version: "test", Now: clk.Now, Settings: e.settings,
+	e.appKeys = auth.NewAppKeys(db, svc, auth.AppKeysOptions{Now: clk.Now})
+	s := api.New(api.Deps{Auth: svc, Version: "test", Now: clk.Now, Settings: e.settings, AppKeys: e.appKeys,
 		PluginSettings: map[string]api.PluginSettings{"discovery": func(*http.Request, *auth.Identity) any {
 			return map[string]any{"upnpUuid": "11111111-2222-3333-4444-555555555555"}
 		}}})

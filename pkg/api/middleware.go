@@ -128,7 +128,7 @@ func needsCSRF(r *http.Request, id *auth.Identity) bool {
 		return false
 	}
 	p := r.URL.Path
-	if p == "/api/login" || p == "/api/logout" {
+	if p == "/api/login" || p == "/api/logout" || p == "/plugin/appkeys/request" {
 		return false
 	}
 	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/plugin/")

@@ -55,6 +55,10 @@ type Deps struct {
 	// PluginSettings render the blocks under "plugins" in /api/settings,
 	// by plugin id.
 	PluginSettings map[string]PluginSettings
+	// AppKeys runs the application-key workflow (nil: the routes are off).
+	AppKeys *auth.AppKeys
+	// AppKeyLimit bounds access requests per client (default 10 per minute).
+	AppKeyLimit *auth.Limiter
 	// OnSettingsUpdated is told about every successful settings change
 	// (it publishes SettingsUpdated).
 	OnSettingsUpdated func(*settings.Settings)
@@ -96,6 +100,9 @@ func New(deps Deps) *Server {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
+	if deps.AppKeyLimit == nil {
+		deps.AppKeyLimit = auth.NewLimiter(10, time.Minute, deps.Now)
+	}
 	if deps.LoginLimit == nil {
 		deps.LoginLimit = auth.NewLimiter(5, time.Minute, deps.Now)
 	}
@@ -120,6 +127,7 @@ func (s *Server) routes() {
 	s.routesSetup()
 	s.routesPower()
 	s.routesSettings()
+	s.routesAppKeys()
 	s.routesUI() // last: the web UI answers what no route claims
 }
 

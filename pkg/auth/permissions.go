@@ -102,6 +102,8 @@ func Permissions() []PermissionInfo {
 		p(PermTimelapseAdmin, "Timelapse Admin", "Change timelapse settings", false, operators),
 		p(PermSettingsRead, "Settings Access", "Read the settings", false, readers),
 		p(PermSettings, "Settings", "Change the settings", true, nil),
+		p(PermAppKeysGrant, "Grant application keys", "Approve applications' requests for an API key for oneself", false, operators),
+		p(PermAppKeysAdmin, "Application keys admin", "Manage every user's application keys", true, []string{GroupAdmins}),
 		p(PermPower, "Power", "Switch the printer's power supply, light and other relays", false, operators),
 	}
 }

@@ -25,6 +25,7 @@ var (
 	BucketAPIKeys  = []byte("apikeys")
 	BucketSessions = []byte("sessions")
 	BucketSettings = []byte("settings")
+	BucketAppKeys  = []byte("appkeys")
 )
 
 var keySchemaVersion = []byte("schema_version")
@@ -34,6 +35,7 @@ var keySchemaVersion = []byte("schema_version")
 func Migrations() []Migration {
 	return []Migration{
 		{Name: "create auth buckets", Apply: createBuckets(BucketUsers, BucketAPIKeys, BucketSessions, BucketSettings)},
+		{Name: "create app keys bucket", Apply: createBuckets(BucketAppKeys)},
 	}
 }
 
