@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"time"
 
+	"github.com/cuttleprint/cuttle/pkg/api"
+	"github.com/cuttleprint/cuttle/pkg/auth"
 	"github.com/cuttleprint/cuttle/pkg/power"
 )
 
@@ -42,5 +45,11 @@ func wirePower(ctx context.Context, a *app) error {
 		})
 	}
 	a.deps.Power, a.deps.PowerPolicy = bank, policy
+	if a.deps.PluginSettings == nil {
+		a.deps.PluginSettings = map[string]api.PluginSettings{}
+	}
+	a.deps.PluginSettings[power.PSUControlPlugin] = func(*http.Request, *auth.Identity) any {
+		return a.settings.Get().Power.PSUControlSettings()
+	}
 	return nil
 }

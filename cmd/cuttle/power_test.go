@@ -89,6 +89,10 @@ power:
 	if code, body := do("POST", "/api/cuttle/power/led", `{"command":"on"}`); code != 503 || !strings.Contains(body, "CUTTLE_NO_SUCH_LINE") {
 		t.Errorf("POST led on = %d %s; want 503 naming the missing line", code, body)
 	}
+	code, body := do("GET", "/api/settings", "")
+	if code != 200 || !strings.Contains(body, `"psucontrol":{`) || !strings.Contains(body, `"invertonoffGPIOPin":true`) || !strings.Contains(body, `"senseGPIOPin":"SIM_SENSE"`) {
+		t.Errorf("GET /api/settings = %d, plugins.psucontrol missing or wrong: %.300s", code, body)
+	}
 	if evs := sub.Take(nil); len(evs) != 1 {
 		t.Errorf("plugin messages on the bus = %v; want one", evs)
 	}
