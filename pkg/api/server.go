@@ -10,6 +10,7 @@ import (
 
 	"github.com/cuttleprint/cuttle/pkg/auth"
 	"github.com/cuttleprint/cuttle/pkg/power"
+	"github.com/cuttleprint/cuttle/pkg/printer"
 	"github.com/cuttleprint/cuttle/pkg/settings"
 	"github.com/gorilla/mux"
 )
@@ -50,6 +51,9 @@ type Deps struct {
 	Power *power.Bank
 	// PowerPolicy runs automatic switching; nil disables idle cancel.
 	PowerPolicy *power.Policy
+	// Printer is the printer behind /api/connection and /api/printer; nil
+	// means an always-offline one.
+	Printer *printer.Machine
 	// Settings is the live configuration behind /api/settings.
 	Settings *settings.File
 	// PluginSettings render the blocks under "plugins" in /api/settings,
@@ -128,6 +132,8 @@ func (s *Server) routes() {
 	s.routesPower()
 	s.routesSettings()
 	s.routesAppKeys()
+	s.routesConnection()
+	s.routesPrinter()
 	s.routesUI() // last: the web UI answers what no route claims
 }
 

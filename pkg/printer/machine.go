@@ -116,6 +116,8 @@ type Machine struct {
 	done     chan struct{} // closed when the connection goroutine ends
 	onAck    func(protocol.Command)
 	closed   bool
+	prefPort string
+	prefBaud int
 }
 
 // New returns an offline Machine.
@@ -150,6 +152,9 @@ func New(cfg Config) *Machine {
 		offsets: map[string]float64{},
 		hist:    newHistory(cfg.HistorySize),
 		term:    newTerminal(cfg.TerminalSize),
+
+		prefPort: cfg.PortPreference,
+		prefBaud: cfg.BaudratePreference,
 	}
 }
 
@@ -183,7 +188,19 @@ func (m *Machine) Profile() Profile { return m.cfg.Profile }
 func (m *Machine) Baudrates() []int { return slices.Clone(m.cfg.Baudrates) }
 
 // Preferences returns the preferred port and baud rate.
-func (m *Machine) Preferences() (string, int) { return m.cfg.PortPreference, m.cfg.BaudratePreference }
+func (m *Machine) Preferences() (string, int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.prefPort, m.prefBaud
+}
+
+// SetPreferences changes the preferred port and baud rate (from the
+// settings, or a connect request with save).
+func (m *Machine) SetPreferences(port string, baud int) {
+	m.mu.Lock()
+	m.prefPort, m.prefBaud = port, baud
+	m.mu.Unlock()
+}
 
 // Ports lists the ports a connection can use: serial ports, then the
 // built-in ones.
@@ -233,14 +250,15 @@ func (m *Machine) publishAll(evs []events.Event) {
 // after error. An empty port or zero baud takes the preference, then
 // auto-detection. An existing connection is closed first.
 func (m *Machine) Connect(ctx context.Context, port string, baud int) error {
+	prefPort, prefBaud := m.Preferences()
 	if port == "" {
-		port = m.cfg.PortPreference
+		port = prefPort
 	}
 	if port == "" {
 		port = PortAuto
 	}
 	if baud == 0 {
-		baud = m.cfg.BaudratePreference
+		baud = prefBaud
 	}
 	if baud < 0 {
 		return fmt.Errorf("baudrate %d: %w", baud, ErrInvalid)

@@ -1,0 +1,184 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/cuttleprint/cuttle/pkg/auth"
+	"github.com/cuttleprint/cuttle/pkg/printer"
+)
+
+// The connection resource (reference §3.2): GET /api/connection shows the
+// current connection and the options, POST connects, disconnects or fakes an
+// acknowledgement.
+
+func (s *Server) routesConnection() {
+	if s.deps.Printer == nil {
+		s.deps.Printer = printer.New(printer.Config{}) // no printer wired: always offline
+	}
+	s.handle("GET", "/api/connection", auth.PermStatus, s.getConnection)
+	s.handle("POST", "/api/connection", auth.PermConnection, s.postConnection)
+}
+
+type connectionCurrent struct {
+	State          string  `json:"state"`
+	Port           *string `json:"port"`
+	Baudrate       *int    `json:"baudrate"`
+	PrinterProfile string  `json:"printerProfile"`
+}
+
+type profileRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type connectionOptions struct {
+	Ports                    []string     `json:"ports"`
+	Baudrates                []int        `json:"baudrates"`
+	PrinterProfiles          []profileRef `json:"printerProfiles"`
+	PortPreference           *string      `json:"portPreference"`
+	BaudratePreference       *int         `json:"baudratePreference"`
+	PrinterProfilePreference string       `json:"printerProfilePreference"`
+}
+
+type connectionState struct {
+	Current connectionCurrent `json:"current"`
+	Options connectionOptions `json:"options"`
+}
+
+func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) {
+	m := s.deps.Printer
+	snap := m.Snapshot()
+	prof := m.Profile()
+	cur := connectionCurrent{State: "Closed", PrinterProfile: prof.ID}
+	if snap.State != printer.StateOffline {
+		cur.State = snap.StateText
+		if snap.Port != "" {
+			p := snap.Port
+			cur.Port = &p
+		}
+		if snap.Baudrate != 0 {
+			b := snap.Baudrate
+			cur.Baudrate = &b
+		}
+	}
+	opts := connectionOptions{
+		Ports:                    m.Ports(),
+		Baudrates:                m.Baudrates(),
+		PrinterProfiles:          []profileRef{{ID: prof.ID, Name: prof.Name}},
+		PrinterProfilePreference: prof.ID,
+	}
+	if opts.Ports == nil {
+		opts.Ports = []string{}
+	}
+	if port, baud := m.Preferences(); port != "" || baud != 0 {
+		if port != "" {
+			opts.PortPreference = &port
+		}
+		if baud != 0 {
+			opts.BaudratePreference = &baud
+		}
+	}
+	writeJSON(w, http.StatusOK, connectionState{Current: cur, Options: opts})
+}
+
+func (s *Server) postConnection(w http.ResponseWriter, r *http.Request) {
+	name, c := decodeCommand(w, r)
+	if name == "" {
+		return
+	}
+	m := s.deps.Printer
+	switch name {
+	case "connect":
+		var port, profile string
+		var baud int
+		var save, autoconnect bool
+		for _, p := range []struct {
+			key string
+			v   any
+		}{{"port", &port}, {"baudrate", &baud}, {"printerProfile", &profile}, {"save", &save}} {
+			if _, ok := c.get(w, p.key, p.v); !ok {
+				return
+			}
+		}
+		hasAuto, ok := c.get(w, "autoconnect", &autoconnect)
+		if !ok {
+			return
+		}
+		if port != "" && port != printer.PortAuto && !slices.Contains(m.Ports(), port) {
+			writeError(w, http.StatusBadRequest, "port is invalid")
+			return
+		}
+		if baud != 0 && !slices.Contains(m.Baudrates(), baud) {
+			writeError(w, http.StatusBadRequest, "baudrate is invalid")
+			return
+		}
+		if profile != "" && profile != m.Profile().ID {
+			writeError(w, http.StatusBadRequest, "printerProfile is invalid")
+			return
+		}
+		if save || hasAuto {
+			if err := s.saveConnection(m, port, baud, save, hasAuto, autoconnect); err != nil {
+				s.deps.Log.Error("save connection preferences", "err", err)
+				writeError(w, http.StatusInternalServerError, "save connection preferences: "+err.Error())
+				return
+			}
+		}
+		if err := m.Connect(r.Context(), port, baud); err != nil {
+			s.writePrinterError(w, r, err)
+			return
+		}
+	case "disconnect":
+		m.Disconnect()
+	case "fake_ack":
+		if err := m.FakeAck(); err != nil && !errors.Is(err, printer.ErrNotOperational) {
+			s.writePrinterError(w, r, err)
+			return
+		}
+	default:
+		writeError(w, http.StatusBadRequest, "command is invalid")
+		return
+	}
+	noContent(w)
+}
+
+// saveConnection stores the port and baud rate as preferences (save) and the
+// autoconnect flag in the settings, and tells the Machine.
+func (s *Server) saveConnection(m *printer.Machine, port string, baud int, save, hasAuto, autoconnect bool) error {
+	serial := map[string]any{}
+	if save {
+		serial["port"], serial["baudrate"] = port, baud
+		m.SetPreferences(port, baud)
+	}
+	if hasAuto {
+		serial["autoconnect"] = autoconnect
+	}
+	if s.deps.Settings == nil {
+		return nil
+	}
+	_, err := s.deps.Settings.Update(map[string]any{"serial": serial})
+	return err
+}
+
+// writePrinterError maps Machine errors to OctoPrint's codes: 409 for a
+// printer that cannot do it now, 400 for bad values.
+func (s *Server) writePrinterError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, printer.ErrNotOperational), errors.Is(err, printer.ErrBusy),
+		errors.Is(err, printer.ErrNoHeatedBed), errors.Is(err, printer.ErrNoHeatedChamber):
+		writeError(w, http.StatusConflict, capitalize(err.Error()))
+	case errors.Is(err, printer.ErrInvalid):
+		writeError(w, http.StatusBadRequest, err.Error())
+	default:
+		s.deps.Log.Error("printer", "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, err.Error())
+	}
+}
+
+func capitalize(s string) string {
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		return string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}
