@@ -11,9 +11,11 @@ import type {
   FilesResponse,
   Flags,
   HeaterReading,
+  IdleOff,
   JobInfo,
   JobResponse,
   LoginRecord,
+  PowerStatus,
   PrinterResponse,
   Progress,
   Relay,
@@ -69,6 +71,8 @@ export const app = $state({
   psu: null as boolean | null,
   psuError: '',
   relays: [] as Relay[],
+  psuRelay: 'psu',
+  idleOff: null as IdleOff | null,
   toasts: [] as Toast[],
   requests: [] as AccessRequest[],
   theme: 'auto' as 'auto' | 'light' | 'dark',
@@ -232,7 +236,8 @@ const eventToasts: Record<string, (p: any) => [string, Toast['kind']] | null> = 
   Connected: (p) => [`Connected to ${p?.port ?? 'printer'}`, 'success'],
   Disconnected: () => ['Disconnected from printer', 'warning'],
   Error: (p) => [`Printer error: ${p?.error ?? 'unknown'}`, 'error'],
-  PowerOffWarning: (p) => [`Power will switch off${p?.seconds ? ` in ${p.seconds} s` : ' soon'}`, 'warning'],
+  PowerOffWarning: (p) => [`The ${p?.relay ?? 'power supply'} switches off${p?.seconds ? ` in ${p.seconds} s` : ' soon'} (idle)`, 'warning'],
+  PowerOffCancelled: (p) => [`Idle power-off cancelled${p?.reason ? `: ${p.reason}` : ''}`, 'info'],
   Upload: (p) => [`Uploaded ${p?.name ?? ''}`, 'success'],
 };
 
@@ -242,7 +247,7 @@ function onEvent(ev: { type: string; payload: any }): void {
   if (t) toast(t[0], t[1]);
   if (/^(File|Folder)(Added|Removed|Moved)$|^UpdatedFiles$|^MetadataAnalysisFinished$|^Upload$/.test(ev.type)) app.filesVersion++;
   if (ev.type === 'SettingsUpdated') void loadSettings();
-  if (ev.type === 'PowerOn' || ev.type === 'PowerOff' || ev.type === 'RelayChanged') void loadPower();
+  if (/^(PowerOn|PowerOff|RelayChanged|PowerOffWarning|PowerOffCancelled)$/.test(ev.type)) void loadPower();
 }
 
 function onPlugin(p: { plugin: string; data: any }): void {
@@ -256,9 +261,6 @@ function onPlugin(p: { plugin: string; data: any }): void {
     } else if (d.type === 'end_request') {
       app.requests = app.requests.filter((r) => r.user_token !== d.user_token);
     }
-  } else if (p.plugin === 'power' || p.plugin === 'cuttle') {
-    if (d.type === 'idle_warning' || d.type === 'off_warning') toast(d.message ?? 'Power will switch off soon', 'warning');
-    void loadPower();
   }
 }
 
@@ -300,6 +302,7 @@ function startLive(): void {
   pollTimer = setInterval(() => {
     if (document.hidden) return;
     if (Date.now() - lastPush > 5000) void poll();
+    if (app.idleOff?.pending) void loadPower();
   }, 2000);
 }
 
@@ -332,10 +335,13 @@ export async function loadPower(): Promise<void> {
     app.psuError = e instanceof Error ? e.message : '';
   }
   try {
-    const r = await get<{ relays?: Relay[] } | Relay[]>('/api/cuttle/power');
-    app.relays = Array.isArray(r) ? r : (r?.relays ?? []);
+    const r = await get<PowerStatus>('/api/cuttle/power');
+    app.relays = r.relays ?? [];
+    app.psuRelay = r.psu ?? 'psu';
+    app.idleOff = r.idleOff ?? null;
   } catch {
     app.relays = [];
+    app.idleOff = null;
   }
 }
 

@@ -145,10 +145,25 @@ export interface TemperaturePreset {
 
 export interface Relay {
   name: string;
-  state?: boolean;
-  on?: boolean;
+  state?: string;
+  isOn?: boolean;
   available?: boolean;
   reason?: string;
+  mismatch?: boolean;
+}
+
+export interface IdleOff {
+  enabled: boolean;
+  pending: boolean;
+  secondsLeft: number;
+  warned?: boolean;
+  blocked?: string;
+}
+
+export interface PowerStatus {
+  relays: Relay[];
+  psu?: string;
+  idleOff?: IdleOff;
 }
 
 export interface AccessRequest {
