@@ -66,6 +66,8 @@ type Deps struct {
 	// OnSettingsUpdated is told about every successful settings change
 	// (it publishes SettingsUpdated).
 	OnSettingsUpdated func(*settings.Settings)
+	// Push serves the push API under /sockjs (a *push.Server); nil disables it.
+	Push http.Handler
 }
 
 // RouteOption changes how one route is guarded or limited.
@@ -134,6 +136,7 @@ func (s *Server) routes() {
 	s.routesAppKeys()
 	s.routesConnection()
 	s.routesPrinter()
+	s.routesPush()
 	s.routesUI() // last: the web UI answers what no route claims
 }
 

@@ -13,9 +13,8 @@
 // A few bus values are cuttle-internal and are not OctoPrint events; their names
 // start with "cuttle." and push never forwards them as event messages:
 // [StateChanged] (the printer's state snapshot changed: coalesced), [PluginMessage]
-// (forwarded as a push `plugin` message), [SessionEnded] and [UserChanged] (auth
-// notifications that make push ask sockets to re-authenticate) and [Lost] (the bus
-// tells a subscriber it dropped messages).
+// (forwarded as a push `plugin` message) and [Lost] (the bus tells a subscriber it
+// dropped messages).
 //
 // # Publishing
 //

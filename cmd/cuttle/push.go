@@ -1,0 +1,22 @@
+package main
+
+import (
+	"context"
+
+	"github.com/cuttleprint/cuttle/pkg/api"
+	"github.com/cuttleprint/cuttle/pkg/push"
+)
+
+// wirePush serves the push API under /sockjs over the event bus. Its hub runs
+// in the background until the app stops, which also ends every socket.
+func wirePush(_ context.Context, a *app) error {
+	p := push.New(push.Options{Sessions: a.auth, Bus: a.bus, Source: a.pushSource,
+		Version: api.EmulatedOctoPrint, Log: a.cfg.log})
+	a.deps.Push = p
+	a.goBackground(func(ctx context.Context) {
+		if err := p.Run(ctx); err != nil {
+			a.cfg.log.Error("push hub stopped", "err", err)
+		}
+	})
+	return nil
+}
