@@ -217,6 +217,11 @@ func (c *client) authenticate(ctx context.Context, v string, ack bool) {
 		c.emit(mustMessage("reauthRequired", map[string]auth.ChangeKind{"reason": auth.ChangeStale}))
 		return
 	}
+	// Events published before this auth count as held back: take them now,
+	// so they arrive before the history, in order.
+	for _, e := range c.sub.Take(nil) {
+		c.deliver(e)
+	}
 	c.setIdentity(auth.NewIdentity(u, sess.Mechanism, &sess), token)
 	s.opts.Bus.Publish(events.ClientAuthed{Username: u.Name, RemoteAddress: c.remote})
 	if ack {
@@ -278,7 +283,10 @@ func (c *client) keepAlive() {
 }
 
 // sendHistory queues a history message and moves the record cursors to now.
+// It refreshes the shared state first, so that the history is as new as the
+// source (the hub may not have caught up with the latest change yet).
 func (c *client) sendHistory() {
+	c.srv.refresh()
 	snap := c.srv.snap.Load()
 	c.emit(c.stateMessage("history", snap, snap.temps.first, snap.logs.first, snap.messages.first))
 	c.pending = false

@@ -6,10 +6,10 @@ import (
 )
 
 // Source is the printer as push sees it: the state of a `current` message and the
-// temperatures and terminal lines recorded over time. Push calls it from one
-// goroutine only (the [Server.Run] hub), after a [events.StateChanged] and when a
-// client needs history. Implementations must be safe to call concurrently with
-// their own updates.
+// temperatures and terminal lines recorded over time. Push serializes its calls:
+// the [Server.Run] hub calls it after a [events.StateChanged], and a client about
+// to receive a history does too. Implementations must be safe to call
+// concurrently with their own updates.
 type Source interface {
 	// Status returns the printer part of a current message.
 	Status() Status
