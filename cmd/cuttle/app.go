@@ -10,8 +10,8 @@ import (
 	"github.com/cuttleprint/cuttle/pkg/api"
 	"github.com/cuttleprint/cuttle/pkg/auth"
 	"github.com/cuttleprint/cuttle/pkg/events"
-	"github.com/cuttleprint/cuttle/pkg/settings"
 	"github.com/cuttleprint/cuttle/pkg/push"
+	"github.com/cuttleprint/cuttle/pkg/settings"
 	"github.com/cuttleprint/cuttle/pkg/store"
 	"github.com/cuttleprint/cuttle/pkg/version"
 )
