@@ -50,6 +50,7 @@ func wiring() []wireFunc {
 		wireAuth,
 		wireSettings,
 		wireAppKeys,
+		wireSystem,
 		wireWeb,
 		wirePower,
 		wirePush,

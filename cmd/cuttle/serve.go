@@ -9,10 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/cuttleprint/cuttle/pkg/sdnotify"
 	"github.com/cuttleprint/cuttle/pkg/settings"
+	"github.com/cuttleprint/cuttle/pkg/system"
 	"github.com/cuttleprint/cuttle/pkg/version"
 )
 
@@ -36,9 +38,17 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var h slog.Handler = slog.NewTextHandler(stderr, nil)
+	// Logs go to stderr (the journal on the appliance) and to a rotated file
+	// in the data dir that the API lists for download.
+	logFile, err := system.OpenLogFile(filepath.Join(*dir, "logs"), logFileName)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	out := io.MultiWriter(stderr, logFile)
+	var h slog.Handler = slog.NewTextHandler(out, nil)
 	if *logJSON {
-		h = slog.NewJSONHandler(stderr, nil)
+		h = slog.NewJSONHandler(out, nil)
 	}
 	cfg := serveConfig{configPath: *configPath, dataDir: *dir, listen: *listen, log: slog.New(h)}
 	if cfg.configPath == "" {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/cuttleprint/cuttle/pkg/auth"
 	"github.com/cuttleprint/cuttle/pkg/settings"
 	"github.com/cuttleprint/cuttle/pkg/store"
+	"github.com/cuttleprint/cuttle/pkg/system"
 )
 
 // clock is a settable time source.
@@ -42,6 +44,7 @@ type env struct {
 	roKey    string
 	settings *settings.File
 	appKeys  *auth.AppKeys
+	logDir   string
 }
 
 // cheap keeps argon2 fast in tests; the format and code path are the same.
@@ -68,7 +71,11 @@ func newEnv(t testing.TB) *env {
 	e.roKey, _ = svc.GenerateKey(ctx, "ro")
 	e.settings = settings.NewFile(filepath.Join(t.TempDir(), "config.yaml"), settings.Defaults())
 	e.appKeys = auth.NewAppKeys(db, svc, auth.AppKeysOptions{Now: clk.Now})
+	e.logDir = t.TempDir()
+	os.WriteFile(filepath.Join(e.logDir, "cuttle.log"), []byte("line one\nline two\n"), 0o600)
+	cmds := system.NewCommands(system.CoreConfig{Restart: []string{"true"}, Reboot: []string{"ls", "/nonexistent-cuttle-dir"}}, nil)
 	s := api.New(api.Deps{Auth: svc, Version: "test", Now: clk.Now, Settings: e.settings, AppKeys: e.appKeys,
+		Commands: cmds, Logs: &system.Logs{Dir: e.logDir, Active: "cuttle.log"},
 		PluginSettings: map[string]api.PluginSettings{"discovery": func(*http.Request, *auth.Identity) any {
 			return map[string]any{"upnpUuid": "11111111-2222-3333-4444-555555555555"}
 		}}})

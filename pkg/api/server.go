@@ -12,6 +12,7 @@ import (
 	"github.com/cuttleprint/cuttle/pkg/power"
 	"github.com/cuttleprint/cuttle/pkg/printer"
 	"github.com/cuttleprint/cuttle/pkg/settings"
+	"github.com/cuttleprint/cuttle/pkg/system"
 	"github.com/gorilla/mux"
 )
 
@@ -63,6 +64,12 @@ type Deps struct {
 	AppKeys *auth.AppKeys
 	// AppKeyLimit bounds access requests per client (default 10 per minute).
 	AppKeyLimit *auth.Limiter
+	// Commands are the configured system commands (nil: routes off).
+	Commands *system.Commands
+	// Logs are cuttle's log files (nil: routes off).
+	Logs *system.Logs
+	// Started is when the server started, for uptime.
+	Started time.Time
 	// OnSettingsUpdated is told about every successful settings change
 	// (it publishes SettingsUpdated).
 	OnSettingsUpdated func(*settings.Settings)
@@ -137,6 +144,7 @@ func (s *Server) routes() {
 	s.routesConnection()
 	s.routesPrinter()
 	s.routesPush()
+	s.routesSystem()
 	s.routesUI() // last: the web UI answers what no route claims
 }
 
