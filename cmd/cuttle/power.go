@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cuttleprint/cuttle/pkg/api"
 	"github.com/cuttleprint/cuttle/pkg/auth"
+	"github.com/cuttleprint/cuttle/pkg/events"
 	"github.com/cuttleprint/cuttle/pkg/power"
+	"github.com/cuttleprint/cuttle/pkg/printer"
 )
 
 // wirePower opens the configured relays, announces their changes on the bus,
@@ -52,4 +55,39 @@ func wirePower(ctx context.Context, a *app) error {
 		return a.settings.Get().Power.PSUControlSettings()
 	}
 	return nil
+}
+
+// hookPowerToPrinter lets the power policy act on the printer: it switches
+// the PSU on before every connection (an error fails the connection with the
+// reason), handles M80/M81 among the commands sent, and follows the printer's
+// state and activity for the idle switch-off and the LED while printing.
+func hookPowerToPrinter(a *app, m *printer.Machine) {
+	p := a.deps.PowerPolicy
+	if p == nil || m == nil {
+		return
+	}
+	m.AddConnectHook(p)
+	m.AddFilter(p)
+	sub := a.bus.Subscribe(events.Options{Match: power.FeedMatch})
+	a.goBackground(func(ctx context.Context) {
+		defer sub.Close()
+		power.Feed(ctx, p, sub, func() power.Snapshot { return powerSnapshot(m.Snapshot()) })
+	})
+}
+
+// powerSnapshot is what the power policy needs of the printer's state.
+func powerSnapshot(s printer.Snapshot) power.Snapshot {
+	out := power.Snapshot{
+		Connected: s.State.Operational(),
+		Printing:  s.State >= printer.StatePrinting && s.State <= printer.StateFinishing,
+	}
+	for k, t := range s.Temps {
+		if strings.HasPrefix(k, "tool") {
+			out.Hotends = append(out.Hotends, t.Actual)
+		}
+		if t.Target != nil && *t.Target > 0 {
+			out.TargetSet = true
+		}
+	}
+	return out
 }
