@@ -53,6 +53,7 @@ func wiring() []wireFunc {
 		wireSystem,
 		wireWeb,
 		wirePower,
+		wirePrinter,
 		wirePush,
 	}
 }

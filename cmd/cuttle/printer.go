@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/cuttleprint/cuttle/pkg/events"
+	"github.com/cuttleprint/cuttle/pkg/power"
+	"github.com/cuttleprint/cuttle/pkg/printer"
+	"github.com/cuttleprint/cuttle/pkg/protocol"
+	"github.com/cuttleprint/cuttle/pkg/serial"
+	"github.com/cuttleprint/cuttle/pkg/settings"
+)
+
+// wirePrinter builds the Machine from the serial settings: USB serial ports
+// plus the additional globs, the built-in ports, the link's timeout and
+// receive buffer. It follows preference changes in the settings, lets the
+// power policy switch the PSU before connecting and handle M80/M81, feeds the
+// policy the printer's state, and connects at start when autoconnect is set.
+func wirePrinter(ctx context.Context, a *app) error {
+	s := a.settings.Get().Serial
+	m := printer.New(printer.Config{
+		Lister:             serial.Lister{Extra: s.AdditionalPorts},
+		Builtin:            builtinPorts(a),
+		PortPreference:     s.Port,
+		BaudratePreference: s.Baudrate,
+		Protocol: protocol.Options{
+			Timeout:  time.Duration(s.TimeoutCommunication * float64(time.Second)),
+			RxBuffer: s.RxBufferSize,
+		},
+		Events: a.bus,
+		Log:    a.cfg.log,
+	})
+	a.settings.Watch(func(ns *settings.Settings) { m.SetPreferences(ns.Serial.Port, ns.Serial.Baudrate) })
+	if p := a.deps.PowerPolicy; p != nil {
+		m.AddConnectHook(p)
+		m.AddFilter(p)
+		a.goBackground(func(ctx context.Context) { observePower(ctx, a.bus, m, p) })
+	}
+	a.onClose(m.Close)
+	a.deps.Printer = m
+	if s.Autoconnect {
+		a.goBackground(func(ctx context.Context) {
+			if err := m.Connect(ctx, "", 0); err != nil {
+				a.cfg.log.Warn("autoconnect", "err", err)
+			}
+		})
+	}
+	return nil
+}
+
+// builtinPorts are the ports served in-process.
+func builtinPorts(*app) map[string]printer.PortOpener {
+	return map[string]printer.PortOpener{}
+}
+
+// observePower tells the power policy about the printer whenever its state
+// changes, so the idle switch-off knows the hotend temperatures.
+func observePower(ctx context.Context, bus *events.Bus, m *printer.Machine, p *power.Policy) {
+	sub := bus.Subscribe(events.Options{Match: func(e events.Event) bool {
+		sc, ok := e.(events.StateChanged)
+		return ok && sc.Source == "printer"
+	}})
+	defer sub.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sub.Done():
+			return
+		case <-sub.Ready():
+		}
+		sub.Take(nil)
+		s := m.Snapshot()
+		ps := power.Snapshot{Connected: s.Flags.Operational, Printing: s.Flags.Printing || s.Flags.Paused}
+		for k, t := range s.Temps {
+			if len(k) > 4 && k[:4] == "tool" {
+				ps.Hotends = append(ps.Hotends, t.Actual)
+			}
+			if t.Target != nil && *t.Target > 0 {
+				ps.TargetSet = true
+			}
+		}
+		p.Observe(ctx, ps)
+		select { // at most once a second: the idle policy counts minutes
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
