@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/cuttleprint/cuttle/pkg/events"
-	"github.com/cuttleprint/cuttle/pkg/power"
 	"github.com/cuttleprint/cuttle/pkg/printer"
 	"github.com/cuttleprint/cuttle/pkg/protocol"
 	"github.com/cuttleprint/cuttle/pkg/serial"
@@ -32,11 +30,7 @@ func wirePrinter(ctx context.Context, a *app) error {
 		Log:    a.cfg.log,
 	})
 	a.settings.Watch(func(ns *settings.Settings) { m.SetPreferences(ns.Serial.Port, ns.Serial.Baudrate) })
-	if p := a.deps.PowerPolicy; p != nil {
-		m.AddConnectHook(p)
-		m.AddFilter(p)
-		a.goBackground(func(ctx context.Context) { observePower(ctx, a.bus, m, p) })
-	}
+	hookPowerToPrinter(a, m)
 	a.onClose(m.Close)
 	a.deps.Printer = m
 	if s.Autoconnect {
@@ -52,40 +46,4 @@ func wirePrinter(ctx context.Context, a *app) error {
 // builtinPorts are the ports served in-process.
 func builtinPorts(*app) map[string]printer.PortOpener {
 	return map[string]printer.PortOpener{}
-}
-
-// observePower tells the power policy about the printer whenever its state
-// changes, so the idle switch-off knows the hotend temperatures.
-func observePower(ctx context.Context, bus *events.Bus, m *printer.Machine, p *power.Policy) {
-	sub := bus.Subscribe(events.Options{Match: func(e events.Event) bool {
-		sc, ok := e.(events.StateChanged)
-		return ok && sc.Source == "printer"
-	}})
-	defer sub.Close()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-sub.Done():
-			return
-		case <-sub.Ready():
-		}
-		sub.Take(nil)
-		s := m.Snapshot()
-		ps := power.Snapshot{Connected: s.Flags.Operational, Printing: s.Flags.Printing || s.Flags.Paused}
-		for k, t := range s.Temps {
-			if len(k) > 4 && k[:4] == "tool" {
-				ps.Hotends = append(ps.Hotends, t.Actual)
-			}
-			if t.Target != nil && *t.Target > 0 {
-				ps.TargetSet = true
-			}
-		}
-		p.Observe(ctx, ps)
-		select { // at most once a second: the idle policy counts minutes
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
-		}
-	}
 }
