@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 
@@ -125,7 +126,7 @@ type idleJSON struct {
 	Enabled     bool       `json:"enabled"`
 	Pending     bool       `json:"pending"`
 	Deadline    *time.Time `json:"deadline"`
-	SecondsLeft float64    `json:"secondsLeft"`
+	SecondsLeft int        `json:"secondsLeft"` // whole seconds, rounded up
 	Warned      bool       `json:"warned"`
 	Blocked     string     `json:"blocked,omitempty"`
 	Error       string     `json:"error,omitempty"`
@@ -140,7 +141,7 @@ func (s *Server) idle() *idleJSON {
 	if st.Pending {
 		d := st.Deadline.UTC()
 		out.Deadline = &d
-		out.SecondsLeft = max(0, d.Sub(s.deps.Now()).Seconds())
+		out.SecondsLeft = int(max(0, math.Ceil(d.Sub(s.deps.Now()).Seconds())))
 	}
 	return out
 }
