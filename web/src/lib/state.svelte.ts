@@ -76,6 +76,8 @@ export const app = $state({
   toasts: [] as Toast[],
   requests: [] as AccessRequest[],
   theme: 'auto' as 'auto' | 'light' | 'dark',
+  /** Whether the configured webcam answers: the Webcam tab shows only when it does. */
+  webcam: 'unknown' as 'unknown' | 'ok' | 'none',
 });
 
 /** Temperature history; not deeply reactive (it changes every second), watch app.historyVersion. */
@@ -319,9 +321,39 @@ export async function loadSettings(): Promise<void> {
   try {
     app.settings = await get<Record<string, any>>('/api/settings');
     app.settingsVersion++;
+    probeWebcam(app.settings.webcam);
   } catch {
     /* settings API not available yet */
   }
+}
+
+let webcamProbe: HTMLImageElement | null = null;
+
+/**
+ * Loads one image from the configured webcam (the snapshot, else the first
+ * frame of the stream) to learn whether there is a camera at all; the
+ * default URLs point at a streamer that most printers do not run.
+ */
+function probeWebcam(cam: { webcamEnabled?: boolean; streamUrl?: string; snapshotUrl?: string } | undefined): void {
+  if (webcamProbe) webcamProbe.src = '';
+  const url = cam?.webcamEnabled ? cam.snapshotUrl || cam.streamUrl : '';
+  if (!url) {
+    app.webcam = 'none';
+    return;
+  }
+  const img = new Image();
+  webcamProbe = img;
+  const done = (ok: boolean) => {
+    if (webcamProbe !== img) return;
+    clearTimeout(timer);
+    app.webcam = ok ? 'ok' : 'none';
+    img.src = ''; // stop a stream
+    webcamProbe = null;
+  };
+  const timer = setTimeout(() => done(false), 8000);
+  img.onload = () => done(true);
+  img.onerror = () => done(false);
+  img.src = url;
 }
 
 /** Loads PSU and relay state. */
