@@ -10,7 +10,6 @@ import (
 	"github.com/cuttleprint/cuttle/pkg/api"
 	"github.com/cuttleprint/cuttle/pkg/auth"
 	"github.com/cuttleprint/cuttle/pkg/events"
-	"github.com/cuttleprint/cuttle/pkg/push"
 	"github.com/cuttleprint/cuttle/pkg/settings"
 	"github.com/cuttleprint/cuttle/pkg/store"
 	"github.com/cuttleprint/cuttle/pkg/version"
@@ -28,8 +27,6 @@ type app struct {
 	// settings is the live, persisted configuration; cfg.settings is its
 	// value at start-up.
 	settings *settings.File
-	// pushSource is the printer as the push API sees it (nil: offline).
-	pushSource push.Source
 	// deps collects the domain objects for the API as wire functions add them.
 	deps api.Deps
 	// api is built last, once every wire function has filled deps.

@@ -7,10 +7,16 @@ import (
 	"github.com/cuttleprint/cuttle/pkg/push"
 )
 
-// wirePush serves the push API under /sockjs over the event bus. Its hub runs
-// in the background until the app stops, which also ends every socket.
+// wirePush serves the push API under /sockjs over the event bus, with the
+// printer's state when a printer is wired (so it comes after the printer in
+// wiring). Its hub runs in the background until the app stops, which also ends
+// every socket.
 func wirePush(_ context.Context, a *app) error {
-	p := push.New(push.Options{Sessions: a.auth, Bus: a.bus, Source: a.pushSource,
+	var src push.Source
+	if a.deps.Printer != nil {
+		src = push.NewMachineSource(a.deps.Printer, nil)
+	}
+	p := push.New(push.Options{Sessions: a.auth, Bus: a.bus, Source: src,
 		Version: api.EmulatedOctoPrint, Log: a.cfg.log})
 	a.deps.Push = p
 	a.goBackground(func(ctx context.Context) {
