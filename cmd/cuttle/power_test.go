@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/cuttleprint/cuttle/pkg/auth"
 	"github.com/cuttleprint/cuttle/pkg/events"
@@ -77,11 +81,45 @@ power:
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, strings.TrimSpace(string(b))
 	}
+	// A push client, logged in passively with the key, hears every change.
+	code, body := do("POST", "/api/login", `{"passive":true}`)
+	var login struct{ Session string }
+	if err := json.Unmarshal([]byte(body), &login); code != 200 || err != nil || login.Session == "" {
+		t.Fatalf("passive login = %d %s", code, body)
+	}
+	wsCtx, wsCancel := context.WithTimeout(ctx, 10*time.Second) // a safety net for a hung test
+	defer wsCancel()
+	ws, _, err := websocket.Dial(wsCtx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/sockjs/websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	ws.SetReadLimit(16 << 20)
+	if err := ws.Write(wsCtx, websocket.MessageText, []byte(`{"auth":"op:`+login.Session+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	untilPlugin := func() string {
+		t.Helper()
+		for {
+			_, data, err := ws.Read(wsCtx)
+			if err != nil {
+				t.Fatalf("waiting for a push plugin message: %v", err)
+			}
+			var m map[string]json.RawMessage
+			if json.Unmarshal(data, &m) == nil && m["plugin"] != nil {
+				return string(m["plugin"])
+			}
+		}
+	}
+
 	if code, body := do("GET", "/api/plugin/psucontrol", ""); code != 200 || body != `{"isPSUOn":false}` {
 		t.Errorf("GET psucontrol = %d %s; want 200 off (start-up off)", code, body)
 	}
 	if code, body := do("POST", "/api/plugin/psucontrol", `{"command":"turnPSUOn"}`); code != 204 {
 		t.Errorf("turnPSUOn = %d %s; want 204", code, body)
+	}
+	if got := untilPlugin(); got != `{"plugin":"psucontrol","data":{"isPSUOn":true}}` {
+		t.Errorf("push plugin message after turnPSUOn = %s", got)
 	}
 	if code, body := do("GET", "/api/plugin/psucontrol", ""); code != 200 || body != `{"isPSUOn":true}` {
 		t.Errorf("GET psucontrol after turnPSUOn = %d %s; want on", code, body)
@@ -89,7 +127,7 @@ power:
 	if code, body := do("POST", "/api/cuttle/power/led", `{"command":"on"}`); code != 503 || !strings.Contains(body, "CUTTLE_NO_SUCH_LINE") {
 		t.Errorf("POST led on = %d %s; want 503 naming the missing line", code, body)
 	}
-	code, body := do("GET", "/api/settings", "")
+	code, body = do("GET", "/api/settings", "")
 	if code != 200 || !strings.Contains(body, `"psucontrol":{`) || !strings.Contains(body, `"invertonoffGPIOPin":true`) || !strings.Contains(body, `"senseGPIOPin":"SIM_SENSE"`) {
 		t.Errorf("GET /api/settings = %d, plugins.psucontrol missing or wrong: %.300s", code, body)
 	}
