@@ -551,6 +551,14 @@ func (m *Machine) History(limit int) []TempPoint {
 	return m.hist.last(limit)
 }
 
+// HistorySince returns the temperature points recorded after the first from
+// ones (as far as still kept), oldest first, and the number to continue from.
+func (m *Machine) HistorySince(from uint64) ([]TempPoint, uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.hist.since(from)
+}
+
 // Terminal returns the terminal lines from sequence number from on, and the
 // number to continue from.
 func (m *Machine) Terminal(from uint64) ([]string, uint64) {

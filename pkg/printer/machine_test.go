@@ -354,3 +354,23 @@ func userCmds(ex []string) []string {
 		return s == "M155 S2" || s == "M27 S2" || s == "M115" || s == "M110 N0" || s == "M105"
 	})
 }
+
+func TestMachine_HistorySince(t *testing.T) {
+	r := newRig(t, printer.Config{HistorySize: 3}, marlinCaps)
+	r.connect(t)
+	for i := 1; i <= 5; i++ {
+		r.fw.Reply(fmt.Sprintf("T:%d.0 /0.0 B:20.0 /0.0", i))
+		want := float64(i)
+		r.waitFor(t, "temperature", func() bool { return r.m.Snapshot().Temps["tool0"].Actual == want })
+	}
+	pts, next := r.m.HistorySince(0)
+	if next != 5 || len(pts) != 3 || pts[0].Heaters["tool0"].Actual != 3 || pts[2].Heaters["tool0"].Actual != 5 {
+		t.Errorf("HistorySince(0) = %v, %d", pts, next)
+	}
+	if pts, next = r.m.HistorySince(4); next != 5 || len(pts) != 1 || pts[0].Heaters["tool0"].Actual != 5 {
+		t.Errorf("HistorySince(4) = %v, %d", pts, next)
+	}
+	if pts, _ = r.m.HistorySince(5); len(pts) != 0 {
+		t.Errorf("HistorySince(5) = %v", pts)
+	}
+}

@@ -32,6 +32,7 @@ type history struct {
 	points []TempPoint
 	next   int
 	full   bool
+	seq    uint64 // points added so far
 }
 
 func newHistory(n int) history { return history{points: make([]TempPoint, n)} }
@@ -41,6 +42,7 @@ func (h *history) add(p TempPoint) {
 		return
 	}
 	h.points[h.next] = p
+	h.seq++
 	h.next++
 	if h.next == len(h.points) {
 		h.next, h.full = 0, true
@@ -62,6 +64,19 @@ func (h *history) last(limit int) []TempPoint {
 		out[i] = h.points[idx]
 	}
 	return out
+}
+
+// since returns the points added after the first from ones (those still
+// kept), oldest first, and the number to continue from.
+func (h *history) since(from uint64) ([]TempPoint, uint64) {
+	if from >= h.seq {
+		return nil, h.seq
+	}
+	n := h.seq - from
+	if n > uint64(len(h.points)) {
+		n = uint64(len(h.points))
+	}
+	return h.last(int(n)), h.seq
 }
 
 // applyTemps folds a report into temps (keyed "tool0", "bed", ...), keeping
