@@ -16,6 +16,12 @@ require (
 
 require (
 	github.com/creack/goselect v0.1.2 // indirect
+	github.com/hashicorp/mdns v1.0.7 // indirect
 	github.com/jonboulle/clockwork v0.5.0 // indirect
+	github.com/miekg/dns v1.1.72 // indirect
+	golang.org/x/mod v0.31.0 // indirect
+	golang.org/x/net v0.52.0 // indirect
+	golang.org/x/sync v0.19.0 // indirect
 	golang.org/x/sys v0.44.0 // indirect
+	golang.org/x/tools v0.40.0 // indirect
 )

@@ -48,6 +48,7 @@ func wiring() []wireFunc {
 		wireSettings,
 		wireAppKeys,
 		wireSystem,
+		wireDiscovery,
 		wireWeb,
 		wirePower,
 		wirePrinter,

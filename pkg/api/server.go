@@ -70,6 +70,8 @@ type Deps struct {
 	Logs *system.Logs
 	// Started is when the server started, for uptime.
 	Started time.Time
+	// DiscoveryXML renders the UPnP description for a base URL (nil: off).
+	DiscoveryXML func(base string) ([]byte, error)
 	// OnSettingsUpdated is told about every successful settings change
 	// (it publishes SettingsUpdated).
 	OnSettingsUpdated func(*settings.Settings)
@@ -145,6 +147,7 @@ func (s *Server) routes() {
 	s.routesPrinter()
 	s.routesPush()
 	s.routesSystem()
+	s.routesDiscovery()
 	s.routesUI() // last: the web UI answers what no route claims
 }
 
