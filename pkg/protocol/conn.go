@@ -47,7 +47,8 @@ type Options struct {
 	Observer Observer
 	Clock    Clock
 	// RxBuffer is the firmware's receive buffer in bytes (128): with
-	// ADVANCED_OK, unacknowledged bytes never exceed it.
+	// ADVANCED_OK, unacknowledged bytes stay below it (a ring buffer of N
+	// bytes, as Marlin's, holds N-1).
 	RxBuffer int
 	// Window is how many sent lines are kept for resends (256, at least 100).
 	Window int

@@ -13,8 +13,9 @@
 //
 // Firmware that answers a bare "ok" gets exactly one line in flight. Firmware that
 // reports ADVANCED_OK ("ok N123 P15 B3") gets several: never more lines since the
-// last report than the free command slots it reported (B), and never more
-// unacknowledged bytes than its receive buffer (Options.RxBuffer, 128 by default).
+// last report than the free command slots it reported (B), and fewer
+// unacknowledged bytes than its receive buffer (Options.RxBuffer, 128 by default:
+// Marlin's ring of 128 bytes holds 127).
 // Every line draws exactly one "ok"; an "ok" that follows a resend request belongs to
 // the rejected line, so it frees that line's slot and no other.
 //

@@ -112,7 +112,7 @@ func (c *Conn) canSend(size int) bool {
 	if !s.advanced {
 		return false
 	}
-	return s.sentSinceOk < s.freeSlots && s.inflightB+size <= c.opts.RxBuffer
+	return s.sentSinceOk < s.freeSlots && s.inflightB+size < c.opts.RxBuffer
 }
 
 // touch restarts the silence clock when the first line goes in flight.
