@@ -29,7 +29,9 @@
 // print, on M80) and when it may go off (M81, or after an idle time with every
 // hotend cool and no heater target set), with a warning before the automatic
 // switch-off that activity or a call to [Policy.CancelIdleOff] cancels. It reads
-// time from an injected [Clock], so tests never sleep.
+// time from an injected [Clock], so tests never sleep. [Feed] keeps it informed
+// from the event bus: the printer's state and the activity that restarts the
+// countdown. [Announce] publishes every relay change on the bus.
 //
 // # Concurrency
 //
