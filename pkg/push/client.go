@@ -88,6 +88,19 @@ func (c *client) run(ctx context.Context) error {
 	s.opts.Bus.Publish(events.ClientOpened{RemoteAddress: c.remote})
 	defer s.opts.Bus.Publish(events.ClientClosed{RemoteAddress: c.remote})
 
+	// Writes give up as soon as the client overflows its queue: a write
+	// blocked on a client that stopped reading must not hold its goroutine
+	// (and the queue) for the whole write timeout.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.sub.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
 	c.emit(c.connectedMessage())
 	if c.registered() {
 		c.sendHistory()
@@ -109,12 +122,15 @@ func (c *client) run(ctx context.Context) error {
 	var evs []events.Event
 	for {
 		select {
+		case <-c.sub.Done():
+			return errSlow
 		case <-ctx.Done():
+			if c.sub.Err() != nil {
+				return errSlow
+			}
 			return ctx.Err()
 		case <-s.closing:
 			return nil
-		case <-c.sub.Done():
-			return errSlow
 		case <-c.sub.Ready():
 			evs = c.sub.Take(evs[:0])
 			for _, e := range evs {
@@ -144,6 +160,9 @@ func (c *client) run(ctx context.Context) error {
 			}
 		}
 		if err := c.flush(ctx); err != nil {
+			if c.sub.Err() != nil {
+				return errSlow
+			}
 			return err
 		}
 	}
