@@ -55,3 +55,27 @@ func TestAuthMatrix(t *testing.T) {
 		t.Error(p)
 	}
 }
+
+// TestOpenAPI_MatchesRouter: every route of the wired app is documented in
+// /api/cuttle/openapi.json and every documented route exists.
+func TestOpenAPI_MatchesRouter(t *testing.T) {
+	a := newTestApp(t)
+	undocumented, stale := a.api.Undocumented()
+	for _, r := range undocumented {
+		t.Errorf("route %s is not documented in pkg/api/openapi.go", r)
+	}
+	for _, r := range stale {
+		t.Errorf("documented route %s does not exist", r)
+	}
+	doc := a.api.OpenAPI("http://example")
+	if doc["openapi"] != "3.1.0" {
+		t.Errorf("openapi = %v", doc["openapi"])
+	}
+	n := 0
+	for _, ops := range doc["paths"].(map[string]map[string]any) {
+		n += len(ops)
+	}
+	if routes := len(a.api.Routes()); n != routes {
+		t.Errorf("document has %d operations; the router %d routes", n, routes)
+	}
+}

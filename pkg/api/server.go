@@ -148,6 +148,7 @@ func (s *Server) routes() {
 	s.routesPush()
 	s.routesSystem()
 	s.routesDiscovery()
+	s.routesOpenAPI()
 	s.routesUI() // last: the web UI answers what no route claims
 }
 
