@@ -2,10 +2,12 @@ package gcode
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 )
 
@@ -101,6 +103,67 @@ type Extras struct {
 	Bytes int64 `json:"bytes"`
 	// Moves counts the planned moves.
 	Moves int64 `json:"moves"`
+	// Timeline maps byte offsets to elapsed print time: a point per
+	// percent of the file or per minute of printing, whichever comes
+	// first, and a last point at the end; see TimeLeft.
+	Timeline []TimePoint `json:"timeline,omitempty"`
+}
+
+// TimePoint says that the line starting at Offset begins Elapsed seconds
+// into the print. It is encoded in JSON as [offset, elapsed].
+type TimePoint struct {
+	Offset  int64
+	Elapsed float64
+}
+
+// MarshalJSON encodes p compactly as [offset, elapsed].
+func (p TimePoint) MarshalJSON() ([]byte, error) {
+	b := strconv.AppendInt([]byte{'['}, p.Offset, 10)
+	b = append(b, ',')
+	b = strconv.AppendFloat(b, math.Round(p.Elapsed*1000)/1000, 'f', -1, 64)
+	return append(b, ']'), nil
+}
+
+// UnmarshalJSON decodes [offset, elapsed].
+func (p *TimePoint) UnmarshalJSON(b []byte) error {
+	var v [2]float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("gcode: time point: %w", err)
+	}
+	p.Offset, p.Elapsed = int64(v[0]), v[1]
+	return nil
+}
+
+// timelineStep is the sampling distance for a file of size bytes.
+func timelineStep(size int64) int64 {
+	if size <= 0 {
+		return 64 << 10
+	}
+	return max(size/100, 1024)
+}
+
+// TimeLeft estimates the print time left once the printer has consumed the
+// file up to byte offset, interpolating the analysis timeline. It reports
+// false when the analysis has no timeline.
+func (r *Result) TimeLeft(offset int64) (float64, bool) {
+	tl := r.Cuttle.Timeline
+	if len(tl) == 0 {
+		return 0, false
+	}
+	total := r.EstimatedPrintTime
+	i := sort.Search(len(tl), func(i int) bool { return tl[i].Offset > offset })
+	var elapsed float64
+	switch {
+	case i == 0:
+		elapsed = tl[0].Elapsed * float64(max(offset, 0)) / float64(max(tl[0].Offset, 1))
+	case i == len(tl):
+		elapsed = total
+	default:
+		a, b := tl[i-1], tl[i]
+		f := float64(offset-a.Offset) / float64(b.Offset-a.Offset)
+		elapsed = a.Elapsed + f*(b.Elapsed-a.Elapsed)
+	}
+	return max(total-elapsed, 0), true
 }
 
 // bbox accumulates an Area.
@@ -173,6 +236,7 @@ type analyser struct {
 // with 1 at the end. Analyse stops with ctx's error when ctx is done.
 func Analyse(ctx context.Context, r io.Reader, size int64, opts Options, progress func(float64)) (*Result, error) {
 	a := newAnalyser(opts)
+	a.plan.step = timelineStep(size)
 	rd := NewReader(r)
 	const every = 1 << 20
 	next := int64(every)
@@ -195,9 +259,11 @@ func Analyse(ctx context.Context, r io.Reader, size int64, opts Options, progres
 			next = rd.Offset() + every
 			progress(min(1, float64(rd.Offset())/float64(size)))
 		}
+		a.plan.offset = l.Offset
 		a.line(l)
 	}
 	res := a.result()
+	res.Cuttle.Timeline = append(res.Cuttle.Timeline, TimePoint{Offset: rd.Offset(), Elapsed: res.EstimatedPrintTime})
 	res.Cuttle.Lines = lines
 	res.Cuttle.Bytes = rd.Offset()
 	if progress != nil {
@@ -650,6 +716,7 @@ func (a *analyser) result() *Result {
 	ex.Model = a.plan.model
 	ex.Limits = a.lim
 	ex.Moves = a.moves
+	ex.Timeline = a.plan.timeline
 	return res
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -336,4 +337,42 @@ func FuzzAnalyse(f *testing.F) {
 			t.Fatalf("result does not marshal (%v) for %q", err, data)
 		}
 	})
+}
+
+func TestTimeLeft(t *testing.T) {
+	// Two 1 s moves, far enough apart in bytes for a timeline point each.
+	pad := "; " + strings.Repeat("x", 2000) + "\n"
+	src := "G1 X60 F3600\n" + pad + "G1 X0\n" + pad
+	res := analyse(t, src, gcode.Options{Limits: fast})
+	second := int64(len("G1 X60 F3600\n" + pad))
+	tests := []struct {
+		offset int64
+		want   float64
+	}{
+		{0, 2}, {second, 1}, {int64(len(src)), 0}, {int64(len(src)) + 100, 0}, {-5, 2},
+	}
+	for _, tt := range tests {
+		if got, ok := res.TimeLeft(tt.offset); !ok || !near(got, tt.want, 1e-6) {
+			t.Errorf("TimeLeft(%d) = %v, %v; want %v", tt.offset, got, ok, tt.want)
+		}
+	}
+	// Between points the time is interpolated by bytes.
+	if got, _ := res.TimeLeft(second / 2); !near(got, 1.5, 1e-3) {
+		t.Errorf("TimeLeft(%d) = %v; want 1.5", second/2, got)
+	}
+
+	b, err := json.Marshal(res.Cuttle.Timeline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("[[0,0],[%d,1],[%d,2]]", second, len(src)); string(b) != want {
+		t.Errorf("timeline JSON = %s; want %s", b, want)
+	}
+	var back []gcode.TimePoint
+	if err := json.Unmarshal(b, &back); err != nil || len(back) != 3 || back[1].Offset != second || back[1].Elapsed != 1 {
+		t.Errorf("timeline JSON round trip = %v, %v", back, err)
+	}
+	if _, ok := (&gcode.Result{}).TimeLeft(0); ok {
+		t.Error("TimeLeft on a result without timeline reports ok")
+	}
 }

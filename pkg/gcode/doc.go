@@ -25,6 +25,11 @@
 // would. Temperature waits (M109, M190) are not timed, as the slicers do not
 // time them either; dwells (G4) are.
 //
+// The analysis also keeps a timeline (Extras.Timeline) mapping byte offsets
+// to elapsed print time, so a printer streaming the file can tell the time
+// left from its position with Result.TimeLeft instead of assuming that
+// bytes and time advance together.
+//
 // Filament follows the slicers' convention: the length of filament fed into
 // the model, not counting what the start G-code primes before the first
 // layer (Result.Cuttle.FilamentTotal includes it). Retractions and

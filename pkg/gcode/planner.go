@@ -6,6 +6,9 @@ import "math"
 // machine may always stop from or start at.
 const minPlannerSpeed = 0.05
 
+// timelineSeconds is the longest print time between two timeline points.
+const timelineSeconds = 60
+
 // Look-ahead window: once more than planRefresh blocks are queued, the
 // oldest are planned and timed, keeping planKeep blocks so that later moves
 // can still raise their exit speeds.
@@ -25,6 +28,7 @@ const (
 
 // block is one planned move: a trapezoidal speed profile over distance.
 type block struct {
+	offset        int64   // byte offset of the line that made the block
 	distance      float64 // mm
 	accel         float64 // mm/s²
 	cruise        float64 // nominal speed, mm/s
@@ -41,6 +45,15 @@ type planner struct {
 	lim    *Limits
 	blocks []block
 	time   float64
+
+	// Timeline sampling: the elapsed time when the line at a byte offset
+	// starts, recorded every step bytes or timelineSeconds of printing,
+	// whichever comes first.
+	offset   int64 // offset of the line being planned
+	step     int64
+	nextMark int64
+	nextTime float64
+	timeline []TimePoint
 
 	// State of the previous move, for junction speeds.
 	hasPrev     bool
@@ -136,6 +149,7 @@ func (p *planner) add(delta [4]float64, feed float64) {
 	default:
 		b = p.jerkJunction(axis, feed, cruise, accel, dist)
 	}
+	b.offset = p.offset
 	p.hasPrev = true
 	p.prevAxis = axis
 	p.prevNominal = cruise
@@ -321,6 +335,11 @@ func (p *planner) plan(keep int) {
 		exit := bs[i].exitIfLast
 		if i+1 < n {
 			exit = bs[i+1].entry
+		}
+		if p.step > 0 && (bs[i].offset >= p.nextMark || p.time >= p.nextTime) && (len(p.timeline) == 0 || bs[i].offset > p.timeline[len(p.timeline)-1].Offset) {
+			p.timeline = append(p.timeline, TimePoint{Offset: bs[i].offset, Elapsed: p.time})
+			p.nextMark = bs[i].offset + p.step
+			p.nextTime = p.time + timelineSeconds
 		}
 		p.time += bs[i].duration(exit)
 	}
