@@ -73,7 +73,7 @@ func newApp(ctx context.Context, cfg serveConfig) (a *app, err error) {
 	}()
 	a.bus = events.NewBus()
 	a.onClose(func() error { a.bus.Close(); return nil })
-	a.deps = api.Deps{Log: cfg.log, Version: version.String(), MaxBodyBytes: cfg.settings.Server.MaxBodyBytes}
+	a.deps = api.Deps{Log: cfg.log, Version: version.String(), MaxBodyBytes: cfg.settings.Server.MaxBodyBytes, Events: a.bus}
 	for _, w := range wiring() {
 		if err := w(ctx, a); err != nil {
 			return nil, err

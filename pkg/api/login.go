@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cuttleprint/cuttle/pkg/auth"
+	"github.com/cuttleprint/cuttle/pkg/events"
 )
 
 func (s *Server) routesLogin() {
@@ -175,6 +176,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 			http.SetCookie(w, &http.Cookie{Name: cookieRemember, Value: tok, Path: "/", Expires: exp,
 				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
 		}
+		s.publish(events.UserLoggedIn{Username: u.Name})
 		writeJSON(w, http.StatusOK, s.loginRecord(r, u, sess))
 	case lr.Passive:
 		id := auth.UserFrom(ctx)
@@ -202,6 +204,7 @@ func (s *Server) postLogout(w http.ResponseWriter, r *http.Request) {
 	id := auth.UserFrom(r.Context())
 	if id.Session != nil {
 		s.deps.Auth.EndSession(id.Session.Token)
+		s.publish(events.UserLoggedOut{Username: id.Name()})
 	}
 	if c, err := r.Cookie(cookieRemember); err == nil {
 		s.deps.Auth.Forget(r.Context(), c.Value)

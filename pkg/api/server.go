@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cuttleprint/cuttle/pkg/auth"
+	"github.com/cuttleprint/cuttle/pkg/events"
 	"github.com/cuttleprint/cuttle/pkg/power"
 	"github.com/cuttleprint/cuttle/pkg/printer"
 	"github.com/cuttleprint/cuttle/pkg/settings"
@@ -72,11 +73,21 @@ type Deps struct {
 	Started time.Time
 	// DiscoveryXML renders the UPnP description for a base URL (nil: off).
 	DiscoveryXML func(base string) ([]byte, error)
+	// Events receives the events handlers cause (UserLoggedIn,
+	// SettingsUpdated, ...); nil drops them.
+	Events *events.Bus
 	// OnSettingsUpdated is told about every successful settings change
 	// (it publishes SettingsUpdated).
 	OnSettingsUpdated func(*settings.Settings)
 	// Push serves the push API under /sockjs (a *push.Server); nil disables it.
 	Push http.Handler
+}
+
+// publish puts e on the event bus, if there is one.
+func (s *Server) publish(e events.Event) {
+	if s.deps.Events != nil {
+		s.deps.Events.Publish(e)
+	}
 }
 
 // RouteOption changes how one route is guarded or limited.

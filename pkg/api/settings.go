@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/cuttleprint/cuttle/pkg/auth"
+	"github.com/cuttleprint/cuttle/pkg/events"
 	"github.com/cuttleprint/cuttle/pkg/settings"
 )
 
@@ -165,5 +166,6 @@ func (s *Server) postSettings(w http.ResponseWriter, r *http.Request) {
 	if s.deps.OnSettingsUpdated != nil {
 		s.deps.OnSettingsUpdated(next)
 	}
+	s.publish(events.SettingsUpdated{})
 	writeJSON(w, http.StatusOK, s.settingsTree(r, next))
 }

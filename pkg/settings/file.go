@@ -66,24 +66,7 @@ func clone(s *Settings) *Settings {
 	if err := json.Unmarshal(raw, c); err != nil {
 		panic("settings: unmarshal: " + err.Error())
 	}
-	c.Extra = cloneExtra(s.Extra)
 	return c
-}
-
-func cloneExtra(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		raw, err := yaml.Marshal(v)
-		if err == nil {
-			var c any
-			if yaml.Unmarshal(raw, &c) == nil {
-				out[k] = c
-				continue
-			}
-		}
-		out[k] = v
-	}
-	return out
 }
 
 // ErrType is returned when a merged value has the wrong JSON type.
@@ -116,7 +99,6 @@ func (f *File) Update(patch map[string]any) (*Settings, error) {
 		}
 		return nil, fmt.Errorf("%w: %v", ErrType, err)
 	}
-	next.Extra = cloneExtra(f.cur.Extra)
 	if err := next.Validate(); err != nil {
 		return nil, err
 	}

@@ -29,9 +29,6 @@ type Settings struct {
 	Discovery     DiscoverySettings     `yaml:"discovery" json:"discovery"`
 	// Power configures relays and automatic power switching (pkg/power).
 	Power power.Config `yaml:"power" json:"power"`
-	// Extra holds blocks owned by capabilities that keep their own config
-	// types (power relays, say), by top-level key, as decoded YAML.
-	Extra map[string]any `yaml:",inline" json:"-"`
 }
 
 // ServerSettings configure the HTTP server and host commands.
@@ -198,7 +195,6 @@ func Defaults() *Settings {
 		Webcam: WebcamSettings{WebcamEnabled: true, StreamURL: "/webcam/?action=stream", SnapshotURL: "/webcam/?action=snapshot",
 			StreamRatio: "16:9", StreamTimeout: 5, SnapshotTimeout: 5, SnapshotSslValidation: true, Bitrate: "10000k"},
 		Power: power.DefaultConfig(),
-		Extra: map[string]any{},
 	}
 }
 
