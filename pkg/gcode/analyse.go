@@ -1,6 +1,7 @@
 package gcode
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // DefaultFilamentDiameter is the filament diameter in mm used for volumes
@@ -316,6 +318,41 @@ func (a *analyser) line(l *Line) {
 	case 'T':
 		if l.Num < maxTools {
 			a.selectTool(l.Num)
+		}
+	case 0:
+		if !a.opts.IgnoreFileLimits && bytes.EqualFold(l.Cmd, []byte("SET_VELOCITY_LIMIT")) {
+			a.klipperLimits(l.Param)
+		}
+	}
+}
+
+// klipperLimits applies Klipper's SET_VELOCITY_LIMIT: one acceleration for
+// every move, a top speed, and a square corner velocity that Klipper turns
+// into a junction deviation of scv²·(√2−1)/accel.
+func (a *analyser) klipperLimits(param []byte) {
+	var scv float64
+	for _, kv := range bytes.Fields(param) {
+		k, v, ok := bytes.Cut(kv, []byte("="))
+		if !ok {
+			continue
+		}
+		f, err := strconv.ParseFloat(string(v), 64)
+		if err != nil || f <= 0 || math.IsInf(f, 0) {
+			continue
+		}
+		switch strings.ToUpper(string(k)) {
+		case "ACCEL":
+			a.lim.Accel, a.lim.TravelAccel, a.lim.RetractAccel = f, f, f
+		case "VELOCITY":
+			a.lim.MaxFeedrate[X], a.lim.MaxFeedrate[Y] = f, f
+		case "SQUARE_CORNER_VELOCITY":
+			scv = f
+		}
+	}
+	if scv > 0 {
+		a.lim.JunctionDeviation = scv * scv * (math.Sqrt2 - 1) / a.lim.Accel
+		if a.opts.Model == ModelAuto && a.plan.model == ModelJerk {
+			a.plan.model = ModelJunction
 		}
 	}
 }

@@ -15,7 +15,7 @@ const (
 
 // Limits are the machine's motion limits, in mm, mm/s and mm/s². They come
 // from the printer profile and are overridden by M201/M203/M204/M205 lines
-// in the file, as the firmware would do. A zero field means "not set" and is
+// (and Klipper's SET_VELOCITY_LIMIT) in the file, as the firmware would do. A zero field means "not set" and is
 // taken from DefaultLimits.
 type Limits struct {
 	// MaxAccel is the per-axis acceleration limit (M201 X Y Z E), mm/s².
@@ -101,7 +101,8 @@ func (l Limits) withDefaults(d Limits) Limits {
 type Model int
 
 // The planner models. ModelAuto picks ModelCura for files written by Cura,
-// ModelJunction once the file sets M205 J, and ModelJerk otherwise.
+// ModelJunction once the file sets M205 J (or Klipper's
+// SET_VELOCITY_LIMIT SQUARE_CORNER_VELOCITY), and ModelJerk otherwise.
 const (
 	// ModelAuto chooses the model from the file (the zero value).
 	ModelAuto Model = iota
