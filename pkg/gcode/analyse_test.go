@@ -66,6 +66,10 @@ func TestAnalyseTime(t *testing.T) {
 		// Klipper: one acceleration for everything.
 		{"SET_VELOCITY_LIMIT ACCEL", "SET_VELOCITY_LIMIT ACCEL=500 SQUARE_CORNER_VELOCITY=0.0001\nG1 X100 F6000\n", gcode.Options{Limits: gcode.Limits{MaxAccel: [4]float64{1e6, 1e6, 1e6, 1e6}}}, 1.2},
 		{"SET_VELOCITY_LIMIT VELOCITY", "SET_VELOCITY_LIMIT VELOCITY=50\nG1 X100 F6000\n", gcode.Options{Limits: fast}, 2},
+		// Legacy M204 S sets printing and travel acceleration.
+		{"M204 S legacy", "M204 S1000\nM205 X0.0001 Y0.0001\nG1 X100 F6000\n", gcode.Options{Limits: gcode.Limits{MaxAccel: [4]float64{1e6, 1e6, 1e6, 1e6}}}, 1.1},
+		{"G92 without axes zeroes the position", "G1 X50 F3000\nG92\nG1 X50\n", gcode.Options{Limits: fast}, 2},
+		{"G92 X sets the position", "G1 X50 F3000\nG92 X0\nG1 X10\n", gcode.Options{Limits: fast}, 1.2},
 		// M201 caps the axis acceleration under M204.
 		{"M201 caps acceleration", "M204 P5000 T5000\nM201 X500\nM205 X0.0001 Y0.0001\nG1 X100 F6000\n", gcode.Options{Limits: gcode.Limits{MaxAccel: [4]float64{1e6, 1e6, 1e6, 1e6}}}, 1.2},
 	}
@@ -319,6 +323,16 @@ func TestParseModel(t *testing.T) {
 		if err != nil || !strings.EqualFold(m.String(), s) {
 			t.Errorf("ParseModel(%q) = %v, %v", s, m, err)
 		}
+	}
+	var opts struct{ Model gcode.Model }
+	if err := json.Unmarshal([]byte(`{"Model":"junction"}`), &opts); err != nil || opts.Model != gcode.ModelJunction {
+		t.Errorf("JSON model = %v, %v; want junction", opts.Model, err)
+	}
+	if err := json.Unmarshal([]byte(`{"Model":"nope"}`), &opts); err == nil {
+		t.Error("JSON model \"nope\" accepted")
+	}
+	if got := gcode.Model(42).String(); got != "Model(42)" {
+		t.Errorf("Model(42).String() = %q", got)
 	}
 	if _, err := gcode.ParseModel("klipper"); err == nil {
 		t.Error("ParseModel(\"klipper\") = nil error; want an error")
