@@ -22,6 +22,9 @@ const (
 // body limit for route g.
 func (s *Server) guarded(g guard, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if g.formKey && requestKey(r) == "" {
+			peekFormKey(r)
+		}
 		id, keyErr := s.identify(w, r)
 		r = r.WithContext(auth.WithIdentity(r.Context(), id))
 		if g.perm != Unguarded {

@@ -10,8 +10,11 @@ import (
 
 	"github.com/cuttleprint/cuttle/pkg/auth"
 	"github.com/cuttleprint/cuttle/pkg/events"
+	"github.com/cuttleprint/cuttle/pkg/files"
+	"github.com/cuttleprint/cuttle/pkg/job"
 	"github.com/cuttleprint/cuttle/pkg/power"
 	"github.com/cuttleprint/cuttle/pkg/printer"
+	"github.com/cuttleprint/cuttle/pkg/profiles"
 	"github.com/cuttleprint/cuttle/pkg/settings"
 	"github.com/cuttleprint/cuttle/pkg/system"
 	"github.com/gorilla/mux"
@@ -81,6 +84,14 @@ type Deps struct {
 	OnSettingsUpdated func(*settings.Settings)
 	// Push serves the push API under /sockjs (a *push.Server); nil disables it.
 	Push http.Handler
+	// Files is the local file storage (nil: no file routes).
+	Files *files.Storage
+	// UploadMaxBytes bounds uploads (default DefaultUploadMax, 1 GiB).
+	UploadMaxBytes int64
+	// Job runs print jobs (nil: /api/job reports Offline).
+	Job *job.Controller
+	// Profiles holds printer profiles (nil: no profile routes).
+	Profiles *profiles.Store
 }
 
 // publish puts e on the event bus, if there is one.
@@ -101,11 +112,16 @@ func CheckAfter() RouteOption { return func(g *guard) { g.checkAfter = true } }
 // MaxBody overrides the body limit for one route (uploads).
 func MaxBody(n int64) RouteOption { return func(g *guard) { g.maxBody = n } }
 
+// FormKey lets a multipart route take its API key from an `apikey` form
+// field sent before the file part, as OctoPrint allows for uploads.
+func FormKey() RouteOption { return func(g *guard) { g.formKey = true } }
+
 // guard is what the middleware enforces for a route.
 type guard struct {
 	perm       auth.Permission
 	checkAfter bool
 	maxBody    int64
+	formKey    bool
 }
 
 // Server is the HTTP handler for the whole API. Create it with New.
@@ -160,6 +176,9 @@ func (s *Server) routes() {
 	s.routesSystem()
 	s.routesDiscovery()
 	s.routesOpenAPI()
+	s.routesFiles()
+	s.routesJob()
+	s.routesProfiles()
 	s.routesUI() // last: the web UI answers what no route claims
 }
 

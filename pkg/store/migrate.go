@@ -26,6 +26,10 @@ var (
 	BucketSessions = []byte("sessions")
 	BucketSettings = []byte("settings")
 	BucketAppKeys  = []byte("appkeys")
+	// BucketFiles is the index of the local file storage (package files).
+	BucketFiles = []byte("files")
+	// BucketPrinterProfiles holds printer profiles (package printer).
+	BucketPrinterProfiles = []byte("printerprofiles")
 )
 
 var keySchemaVersion = []byte("schema_version")
@@ -36,6 +40,7 @@ func Migrations() []Migration {
 	return []Migration{
 		{Name: "create auth buckets", Apply: createBuckets(BucketUsers, BucketAPIKeys, BucketSessions, BucketSettings)},
 		{Name: "create app keys bucket", Apply: createBuckets(BucketAppKeys)},
+		{Name: "create files and printer profile buckets", Apply: createBuckets(BucketFiles, BucketPrinterProfiles)},
 	}
 }
 

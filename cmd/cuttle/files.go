@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/cuttleprint/cuttle/pkg/events"
+	"github.com/cuttleprint/cuttle/pkg/files"
+	"github.com/cuttleprint/cuttle/pkg/job"
+	"github.com/cuttleprint/cuttle/pkg/profiles"
+)
+
+// ensureBus gives the app an event bus if no capability has made one yet.
+func ensureBus(a *app) *events.Bus {
+	if a.deps.Bus == nil {
+		a.deps.Bus = events.NewBus()
+	}
+	return a.deps.Bus
+}
+
+// wireFiles opens the local storage under DATA_DIR/uploads and runs its
+// background analysis queue.
+func wireFiles(ctx context.Context, a *app) error {
+	st, err := files.Open(ctx, files.Options{Root: filepath.Join(a.cfg.dataDir, "uploads"), DB: a.db,
+		Bus: ensureBus(a), Log: a.cfg.log, Analyse: analyser()})
+	if err != nil {
+		return err
+	}
+	a.deps.Files = st
+	a.deps.UploadMaxBytes = a.cfg.settings.Server.Uploads.MaxSize
+	a.goBackground(st.Run)
+	return nil
+}
+
+// wireProfiles serves printer profiles from the store.
+func wireProfiles(_ context.Context, a *app) error {
+	a.deps.Profiles = profiles.New(a.db)
+	return nil
+}
+
+// wireJob builds the print job controller with the configured scripts. The
+// printer link attaches to it when it connects.
+func wireJob(_ context.Context, a *app) error {
+	scripts, err := jobScripts(a.cfg.settings.Scripts.Gcode)
+	if err != nil {
+		return err
+	}
+	o := job.Options{Files: a.deps.Files, Bus: ensureBus(a), Scripts: scripts, Log: a.cfg.log}
+	if a.deps.Profiles != nil {
+		o.Profile = func() string { return a.deps.Profiles.Current(context.Background()) }
+	}
+	j := job.New(o)
+	a.deps.Job = j
+	a.onClose(j.Close)
+	return nil
+}
+
+// jobScripts applies the config's scripts over the defaults.
+func jobScripts(cfg map[string]string) (job.Scripts, error) {
+	s := job.DefaultScripts()
+	fields := map[string]*string{
+		"afterPrinterConnected": &s.AfterPrinterConnected, "beforePrintStarted": &s.BeforePrintStarted,
+		"afterPrintDone": &s.AfterPrintDone, "afterPrintCancelled": &s.AfterPrintCancelled,
+		"afterPrintPaused": &s.AfterPrintPaused, "beforePrintResumed": &s.BeforePrintResumed,
+	}
+	for name, src := range cfg {
+		f, ok := fields[name]
+		if !ok {
+			return s, fmt.Errorf("config: scripts.gcode.%s: unknown script", name)
+		}
+		*f = src
+	}
+	if err := s.Validate(); err != nil {
+		return s, fmt.Errorf("config: scripts.gcode: %w", err)
+	}
+	return s, nil
+}
+
+// analyser is the G-code analyser run after uploads (nil until package
+// gcode provides one).
+func analyser() files.Analyser { return nil }
