@@ -42,9 +42,20 @@ func wireProfiles(_ context.Context, a *app) error {
 // wireJob builds the print job controller with the configured scripts. The
 // printer link attaches to it when it connects.
 func wireJob(_ context.Context, a *app) error {
-	scripts, err := jobScripts(a.cfg.settings.Scripts.Gcode)
-	if err != nil {
+	if _, err := jobScripts(a.cfg.settings.Scripts.Gcode); err != nil {
 		return err
+	}
+	scripts := func() job.Scripts {
+		cfg := a.cfg.settings.Scripts.Gcode
+		if a.deps.Settings != nil {
+			cfg = a.deps.Settings.Get().Scripts.Gcode
+		}
+		s, err := jobScripts(cfg)
+		if err != nil {
+			a.cfg.log.Warn("invalid G-code scripts in the settings; using the defaults", "err", err)
+			return job.DefaultScripts()
+		}
+		return s
 	}
 	o := job.Options{Files: a.deps.Files, Bus: ensureBus(a), Scripts: scripts, Log: a.cfg.log}
 	if a.deps.Profiles != nil {

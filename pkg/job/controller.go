@@ -12,30 +12,52 @@ import (
 	"github.com/cuttleprint/cuttle/pkg/files"
 )
 
-// State is the job side of the printer state.
+// State is the job's state.
 type State int
 
-// States. StateOffline covers everything before the link is ready; its text
-// comes from SetLinkState.
+// States. StateIdle means no print runs; the printer's own state text
+// applies (Operational, Offline, …).
 const (
-	StateOffline State = iota
-	StateOperational
+	StateIdle State = iota
 	StatePrinting
 	StatePausing
 	StatePaused
+	StateResuming
 	StateCancelling
 	StateFinishing
 )
+
+// String returns OctoPrint's state text ("Printing"); "Operational" for
+// StateIdle.
+func (s State) String() string {
+	switch s {
+	case StatePrinting:
+		return "Printing"
+	case StatePausing:
+		return "Pausing"
+	case StatePaused:
+		return "Paused"
+	case StateResuming:
+		return "Resuming"
+	case StateCancelling:
+		return "Cancelling"
+	case StateFinishing:
+		return "Finishing"
+	}
+	return "Operational"
+}
 
 // Options configure a Controller.
 type Options struct {
 	// Files is the storage jobs print from. Required.
 	Files *files.Storage
-	// Bus receives Print*, FileSelected, ZChange and ToolChange events; nil
-	// publishes nothing.
+	// Link is the printer (nil: never operational).
+	Link Link
+	// Bus receives Print*, FileSelected, ZChange and ToolChange events, and
+	// tells Run about connects and disconnects; nil publishes nothing.
 	Bus *events.Bus
-	// Scripts are the G-code scripts (see DefaultScripts).
-	Scripts Scripts
+	// Scripts returns the G-code scripts in force (default DefaultScripts).
+	Scripts func() Scripts
 	// Profile returns the current printer profile id (default "_default").
 	Profile func() string
 	// BeforePrint runs before a print starts (power switches the PSU on).
@@ -49,24 +71,34 @@ type Options struct {
 	Log *slog.Logger
 }
 
-// Controller runs print jobs. Create it with New; attach a Link when the
-// printer is ready.
+// Controller runs print jobs. Create it with New and run Run.
 type Controller struct {
-	o Options
+	o    Options
+	link Link
 
-	// mu guards every field below.
-	mu        sync.Mutex
-	link      Link
-	linkState string // state text while no link is attached
-	state     State
-	err       string // last error, for GET /api/job
-	sel       *selection
-	pr        *run // the running print, nil when idle
-	last      *run // the last print, for progress after it ended
-	gen       uint64
-	base      context.Context
-	stop      context.CancelFunc
-	wg        sync.WaitGroup // reader goroutines and history writers
+	// mu guards every field below. Lock order: the connection's locks, then
+	// mu, then the Machine's; mu is never held while calling Link.Send,
+	// Stream or StopStream.
+	mu    sync.Mutex
+	state State
+	err   string // last error, for GET /api/job
+	sel   *selection
+	pr    *run // the running print, nil when idle
+	last  *run // the last print, for progress after it ended
+	gen   uint64
+	gate  int    // > 0: Next feeds nothing until queued scripts are sent
+	tasks []task // work for the worker, in order
+	wake  chan struct{}
+
+	base context.Context
+	stop context.CancelFunc
+	wg   sync.WaitGroup // reader goroutines and history writers
+}
+
+// task is worker work: send lines, then run then (without c.mu held).
+type task struct {
+	lines []string
+	then  func()
 }
 
 // selection is the selected file.
@@ -77,25 +109,26 @@ type selection struct {
 
 // run is one print.
 type run struct {
-	gen         uint64
-	path        string
-	size        int64
-	user        string
-	rd          *reader
-	cancel      context.CancelFunc
-	release     func()
-	started     time.Time
-	pausedAt    time.Time
-	paused      time.Duration
-	ended       time.Time
-	sent, acked int
-	ackedPos    int64
-	eof         bool
-	pos         position
-	pauseUser   string
+	gen       uint64
+	path      string
+	size      int64
+	user      string
+	rd        *reader
+	cancel    context.CancelFunc
+	release   func()
+	started   time.Time
+	pausedAt  time.Time
+	paused    time.Duration
+	ended     time.Time
+	sent      int
+	acked     int
+	ackedPos  int64
+	eof       bool
+	pos       position
+	pauseUser string
 }
 
-// New returns a Controller with no link attached.
+// New returns a Controller.
 func New(o Options) *Controller {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -106,11 +139,91 @@ func New(o Options) *Controller {
 	if o.Profile == nil {
 		o.Profile = func() string { return "_default" }
 	}
+	if o.Scripts == nil {
+		o.Scripts = DefaultScripts
+	}
 	if o.Buffer <= 0 {
 		o.Buffer = 256
 	}
 	base, stop := context.WithCancel(context.Background())
-	return &Controller{o: o, linkState: "Offline", base: base, stop: stop}
+	return &Controller{o: o, link: o.Link, base: base, stop: stop, wake: make(chan struct{}, 1)}
+}
+
+// Run sends queued scripts and follows connects and disconnects on the bus
+// until ctx ends. Start it once.
+func (c *Controller) Run(ctx context.Context) {
+	var sub <-chan struct{}
+	var bus *events.Subscription
+	if c.o.Bus != nil {
+		bus = c.o.Bus.Subscribe(events.Options{Match: func(e events.Event) bool {
+			switch e.(type) {
+			case events.Connected, events.Disconnected, events.Error:
+				return true
+			}
+			return false
+		}})
+		defer bus.Close()
+		sub = bus.Ready()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.wake:
+			c.drain()
+		case <-sub:
+			var evs []events.Event
+			evs = bus.Take(evs)
+			for _, e := range evs {
+				switch ev := e.(type) {
+				case events.Connected:
+					c.Connected()
+				case events.Disconnected:
+					c.Detach(fmt.Errorf("printer disconnected"))
+				case events.Error:
+					c.mu.Lock()
+					c.err = ev.Error
+					c.mu.Unlock()
+				}
+			}
+		}
+	}
+}
+
+// drain runs the queued tasks.
+func (c *Controller) drain() {
+	for {
+		c.mu.Lock()
+		if len(c.tasks) == 0 {
+			c.mu.Unlock()
+			return
+		}
+		t := c.tasks[0]
+		c.tasks = c.tasks[1:]
+		link := c.link
+		c.mu.Unlock()
+		for _, l := range t.lines {
+			if link == nil {
+				break
+			}
+			if err := link.Send(l); err != nil {
+				c.o.Log.Warn("job: send script line", "line", l, "err", err)
+				break
+			}
+		}
+		if t.then != nil {
+			t.then()
+		}
+	}
+}
+
+// queueLocked adds a task for the worker.
+func (c *Controller) queueLocked(t task) {
+	c.tasks = append(c.tasks, t)
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Close stops a running print's reader and waits for background work.
@@ -131,56 +244,39 @@ func (c *Controller) publish(e events.Event) {
 	}
 }
 
-// Attach makes l the printer link: the printer is operational. It sends
-// the afterPrinterConnected script and registers c as l's source.
-func (c *Controller) Attach(l Link) {
+// operational reports whether the link can take commands.
+func (c *Controller) operational() bool { return c.link != nil && c.link.Operational() }
+
+// Connected runs the afterPrinterConnected script; Run calls it when the
+// printer connects.
+func (c *Controller) Connected() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.link = l
-	c.state = StateOperational
 	c.err = ""
-	l.SetSource(c)
-	c.scriptLocked("afterPrinterConnected", c.o.Scripts.AfterPrinterConnected, position{})
+	c.scriptLocked("afterPrinterConnected", c.o.Scripts().AfterPrinterConnected, position{}, nil)
 }
 
-// Detach says the link is gone (err non-nil: lost by an error). A running
-// print fails.
+// Detach says the printer link is gone; a running print fails with err.
 func (c *Controller) Detach(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.link = nil
-	c.state = StateOffline
-	c.linkState = "Offline"
-	if err != nil {
-		c.err = err.Error()
-		c.linkState = "Offline after error"
-	}
 	if c.pr != nil {
+		if err != nil {
+			c.err = err.Error()
+		}
 		c.endLocked(false, "error")
 	}
 }
 
-// SetLinkState sets the state text shown while no link is attached
-// ("Connecting", "Error: …", "Offline").
-func (c *Controller) SetLinkState(text string) {
-	c.mu.Lock()
-	c.linkState = text
-	c.mu.Unlock()
-}
+// Operational reports whether the printer can take commands.
+func (c *Controller) Operational() bool { return c.operational() }
 
-// Operational reports whether a link is attached.
-func (c *Controller) Operational() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.link != nil
-}
-
-// Ready reports whether the printer is operational and idle (not printing
-// or paused).
+// Ready reports whether the printer is operational and idle.
 func (c *Controller) Ready() bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.link != nil && c.pr == nil
+	idle := c.pr == nil
+	c.mu.Unlock()
+	return idle && c.operational()
 }
 
 // Selected returns the path of the selected file.
@@ -204,13 +300,13 @@ func (c *Controller) Select(ctx context.Context, path, user string) error {
 	if e.Folder || !files.IsMachineCode(e.Name()) {
 		return fmt.Errorf("job: select %q: %w", path, files.ErrUnsupportedType)
 	}
+	if !c.operational() {
+		return fmt.Errorf("job: select %q: %w", path, ErrNotOperational)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.pr != nil {
 		return fmt.Errorf("job: select %q: %w", path, ErrBusy)
-	}
-	if c.link == nil {
-		return fmt.Errorf("job: select %q: %w", path, ErrNotOperational)
 	}
 	c.sel = &selection{path: e.Path, size: e.Size}
 	c.last = nil
@@ -255,11 +351,11 @@ func isBelow(p, dir string) bool { return len(p) > len(dir) && p[:len(dir)+1] ==
 // ErrNotOperational, ErrBusy, or ErrNoFile when nothing is selected.
 func (c *Controller) Start(ctx context.Context, user string) error {
 	c.mu.Lock()
-	if err := c.startableLocked(); err != nil {
-		c.mu.Unlock()
+	err := c.startableLocked()
+	c.mu.Unlock()
+	if err != nil {
 		return err
 	}
-	c.mu.Unlock()
 	if c.o.BeforePrint != nil {
 		if err := c.o.BeforePrint(ctx); err != nil {
 			return fmt.Errorf("job: before print: %w", err)
@@ -275,7 +371,7 @@ func (c *Controller) Start(ctx context.Context, user string) error {
 
 func (c *Controller) startableLocked() error {
 	switch {
-	case c.link == nil:
+	case !c.operational():
 		return fmt.Errorf("job: start: %w", ErrNotOperational)
 	case c.pr != nil:
 		return fmt.Errorf("job: start: %w", ErrBusy)
@@ -297,15 +393,42 @@ func (c *Controller) startLocked(ctx context.Context, user string) error {
 	c.sel.size = e.Size
 	link := c.link
 	c.wg.Add(1)
-	pr.rd = startReader(rctx, f, position{}, c.o.Buffer, func() { link.Wake() })
+	pr.rd = startReader(rctx, f, position{}, c.o.Buffer, link.Wake)
 	go func() { <-pr.rd.done; c.wg.Done() }()
 	c.pr, c.last = pr, nil
-	c.state = StatePrinting
 	c.err = ""
-	c.scriptLocked("beforePrintStarted", c.o.Scripts.BeforePrintStarted, position{})
+	c.setStateLocked(StatePrinting)
+	c.gate++
+	src := Source(c)
+	c.queueLocked(task{then: func() {
+		if err := link.Stream(src); err != nil {
+			c.Detach(fmt.Errorf("start streaming: %w", err))
+		}
+	}})
+	c.scriptLocked("beforePrintStarted", c.o.Scripts().BeforePrintStarted, position{}, c.ungate)
 	c.publish(events.PrintStarted{PrintFile: c.printFile(e.Path, e.Size, e.User), User: user})
-	c.link.Wake()
 	return nil
+}
+
+// ungate lets Next feed again once a script that must precede the next job
+// line has been queued on the link.
+func (c *Controller) ungate() {
+	c.mu.Lock()
+	if c.gate > 0 {
+		c.gate--
+	}
+	link := c.link
+	c.mu.Unlock()
+	if link != nil {
+		link.Wake()
+	}
+}
+
+func (c *Controller) setStateLocked(s State) {
+	c.state = s
+	if c.link != nil {
+		c.link.SetJobState(s)
+	}
 }
 
 // printFile is the file part of Print* events.
@@ -323,33 +446,27 @@ func splitName(p string) (string, string) {
 	return "", p
 }
 
-// scriptLocked renders and sends a script. Errors are logged: a broken
-// script must not wedge the job.
-func (c *Controller) scriptLocked(name, src string, p position) {
-	if c.link == nil {
-		return
-	}
+// scriptLocked renders a script and queues it for the worker, followed by
+// extra lines and then. A broken script is logged, not fatal.
+func (c *Controller) scriptLocked(name, src string, p position, then func(), extra ...string) {
 	lines, err := Render(name, src, ScriptContext{X: Coord(p.X), Y: Coord(p.Y), Z: Coord(p.Z), E: Coord(p.E), F: Coord(p.F),
 		Tool: p.Tool, RelXYZ: p.RelXYZ, RelE: p.RelE})
 	if err != nil {
 		c.o.Log.Error("job: script", "name", name, "err", err)
-		return
 	}
-	for _, l := range lines {
-		if err := c.link.Send(l); err != nil {
-			c.o.Log.Error("job: send script line", "name", name, "line", l, "err", err)
-			return
-		}
+	if len(lines) > 0 {
+		lines = append(lines, extra...)
 	}
+	c.queueLocked(task{lines: lines, then: then})
 }
 
-// Next hands the link the next job line; it implements Source. It never
-// blocks.
+// Next hands the link the next job line; it implements Source. It is called
+// with the connection's lock held and never blocks.
 func (c *Controller) Next() (string, any, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	pr := c.pr
-	if pr == nil || c.state != StatePrinting {
+	if pr == nil || c.state != StatePrinting || c.gate > 0 {
 		return "", nil, false
 	}
 	pr.rd.starved.Store(true)
@@ -371,7 +488,7 @@ func (c *Controller) Next() (string, any, bool) {
 			return "", nil, false
 		case kindEOF:
 			pr.eof = true
-			c.state = StateFinishing
+			c.setStateLocked(StateFinishing)
 			c.settleLocked()
 			return "", nil, false
 		case kindErr:
@@ -427,8 +544,8 @@ func (c *Controller) settleLocked() {
 	}
 	switch c.state {
 	case StatePausing:
-		c.state = StatePaused
-		c.publish(events.PrintPaused{PrintFile: c.printFile(pr.path, pr.size, c.owner(pr.path)), User: pr.pauseUser,
+		c.setStateLocked(StatePaused)
+		c.publish(events.PrintPaused{PrintFile: c.printFile(pr.path, pr.size, ""), User: pr.pauseUser,
 			Position: eventPos(pr.pos)})
 	case StateCancelling:
 		c.endLocked(false, "cancelled")
@@ -443,41 +560,31 @@ func eventPos(p position) *events.Position {
 	return &events.Position{X: p.X, Y: p.Y, Z: p.Z, E: p.E}
 }
 
-// owner is the uploader of path, "" when unknown. Reads the index.
-func (c *Controller) owner(path string) string {
-	e, err := c.o.Files.Get(context.Background(), path)
-	if err != nil {
-		return ""
-	}
-	return e.User
-}
-
 // Action handles a host action command from the firmware ("pause",
 // "resume", "cancel", "paused", "resumed").
 func (c *Controller) Action(name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.pr == nil {
+		return
+	}
 	switch name {
 	case "pause":
 		if c.state == StatePrinting {
 			c.pauseLocked("")
 		}
 	case "paused":
-		if c.state == StatePrinting && c.pr != nil {
+		if c.state == StatePrinting {
 			c.pr.pausedAt = c.o.Now()
-			c.state = StatePausing
+			c.setStateLocked(StatePausing)
 			c.settleLocked()
 		}
-	case "resume":
+	case "resume", "resumed":
 		if c.state == StatePaused || c.state == StatePausing {
-			c.resumeLocked("", true)
-		}
-	case "resumed":
-		if c.state == StatePaused || c.state == StatePausing {
-			c.resumeLocked("", false)
+			c.resumeLocked("", name == "resume")
 		}
 	case "cancel":
-		if c.pr != nil && c.state != StateCancelling {
+		if c.state != StateCancelling {
 			c.cancelLocked("")
 		}
 	}
@@ -493,11 +600,9 @@ func (c *Controller) Pause(ctx context.Context, user, action string) error {
 	}
 	paused := c.state == StatePaused || c.state == StatePausing
 	switch {
-	case action == "pause" && !paused, action == "toggle" && !paused:
-		if c.state == StatePrinting || c.state == StateFinishing {
-			c.pauseLocked(user)
-		}
-	case action == "resume" && paused, action == "toggle" && paused:
+	case (action == "pause" || action == "toggle") && !paused:
+		c.pauseLocked(user)
+	case (action == "resume" || action == "toggle") && paused:
 		c.resumeLocked(user, true)
 	}
 	return nil
@@ -507,8 +612,8 @@ func (c *Controller) pauseLocked(user string) {
 	pr := c.pr
 	pr.pausedAt = c.o.Now()
 	pr.pauseUser = user
-	c.state = StatePausing
-	c.scriptLocked("afterPrintPaused", c.o.Scripts.AfterPrintPaused, pr.pos)
+	c.setStateLocked(StatePausing)
+	c.scriptLocked("afterPrintPaused", c.o.Scripts().AfterPrintPaused, pr.pos, nil)
 	c.settleLocked()
 }
 
@@ -518,22 +623,18 @@ func (c *Controller) resumeLocked(user string, script bool) {
 		pr.paused += c.o.Now().Sub(pr.pausedAt)
 		pr.pausedAt = time.Time{}
 	}
-	if script {
-		c.scriptLocked("beforePrintResumed", c.o.Scripts.BeforePrintResumed, pr.pos)
-		if c.o.Scripts.BeforePrintResumed != "" {
-			for _, l := range modeLines(pr.pos) {
-				c.link.Send(l)
-			}
-		}
-	}
-	c.state = StatePrinting
 	if pr.eof {
-		c.state = StateFinishing
+		c.setStateLocked(StateFinishing)
+	} else {
+		c.setStateLocked(StatePrinting)
 	}
-	c.publish(events.PrintResumed{PrintFile: c.printFile(pr.path, pr.size, c.owner(pr.path)), User: user, Position: eventPos(pr.pos)})
-	if c.link != nil {
-		c.link.Wake()
+	c.gate++
+	if script {
+		c.scriptLocked("beforePrintResumed", c.o.Scripts().BeforePrintResumed, pr.pos, c.ungate, modeLines(pr.pos)...)
+	} else {
+		c.queueLocked(task{then: c.ungate})
 	}
+	c.publish(events.PrintResumed{PrintFile: c.printFile(pr.path, pr.size, ""), User: user, Position: eventPos(pr.pos)})
 	c.settleLocked()
 }
 
@@ -553,10 +654,10 @@ func (c *Controller) Cancel(ctx context.Context, user string) error {
 func (c *Controller) cancelLocked(user string) {
 	pr := c.pr
 	pr.cancel()
-	c.state = StateCancelling
-	c.publish(events.PrintCancelling{PrintFile: c.printFile(pr.path, pr.size, c.owner(pr.path)), User: user})
+	c.setStateLocked(StateCancelling)
+	c.publish(events.PrintCancelling{PrintFile: c.printFile(pr.path, pr.size, ""), User: user})
 	pr.pauseUser = user
-	c.scriptLocked("afterPrintCancelled", c.o.Scripts.AfterPrintCancelled, pr.pos)
+	c.scriptLocked("afterPrintCancelled", c.o.Scripts().AfterPrintCancelled, pr.pos, nil)
 	c.settleLocked()
 }
 
@@ -571,13 +672,12 @@ func (c *Controller) Restart(ctx context.Context, user string) error {
 	pr.cancel()
 	pr.release()
 	c.pr = nil
-	c.state = StateOperational
 	return c.startLocked(ctx, user)
 }
 
 // endLocked ends the running print: success, or failure with reason
-// ("cancelled", "error"). History and events are written in the
-// background so the link's goroutine is not held up by disk writes.
+// ("cancelled", "error"). History is written and events published in the
+// background, so the link's goroutine is not held up by disk writes.
 func (c *Controller) endLocked(success bool, reason string) {
 	pr := c.pr
 	pr.cancel()
@@ -593,23 +693,29 @@ func (c *Controller) endLocked(success bool, reason string) {
 	}
 	elapsed := now.Sub(pr.started) - pr.paused
 	c.pr, c.last = nil, pr
-	if c.link != nil {
-		c.state = StateOperational
-	} else {
-		c.state = StateOffline
-	}
+	c.gate = 0
+	c.setStateLocked(StateIdle)
+	link := c.link
+	c.queueLocked(task{then: func() {
+		if link != nil {
+			link.StopStream()
+		}
+	}})
 	if success {
-		c.scriptLocked("afterPrintDone", c.o.Scripts.AfterPrintDone, pr.pos)
+		c.scriptLocked("afterPrintDone", c.o.Scripts().AfterPrintDone, pr.pos, nil)
 	}
 	secs := elapsed.Seconds()
 	profile := c.o.Profile()
-	user := pr.pauseUser
-	pos := pr.pos
+	user, pos := pr.pauseUser, pr.pos
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		ctx := context.WithoutCancel(c.base)
-		pf := c.printFile(pr.path, pr.size, c.owner(pr.path))
+		owner := ""
+		if e, err := c.o.Files.Get(ctx, pr.path); err == nil {
+			owner = e.User
+		}
+		pf := c.printFile(pr.path, pr.size, owner)
 		if err := c.o.Files.RecordPrint(ctx, pr.path, files.PrintRecord{Success: success, PrintTime: secs,
 			Profile: profile, End: float64(now.UnixMilli()) / 1000}); err != nil {
 			c.o.Log.Warn("job: record print history", "path", pr.path, "err", err)

@@ -1,21 +1,34 @@
 package job
 
-// Link is the printer connection a Controller streams through; the printer
-// package's Machine (or an adapter around a protocol.Conn) implements it and
-// calls Attach once the firmware is ready.
+// Link is the printer a Controller streams through. cmd/cuttle adapts
+// printer.Machine to it. Send, Stream and StopStream may take the
+// connection's locks, so the Controller calls them only from its own worker
+// goroutine, never while holding its mutex; Operational, StateText,
+// SetJobState and Wake must not call back into the Controller.
 type Link interface {
-	// Send queues one command; the link sends queued commands ahead of the
-	// job's lines. It must not block.
+	// Operational reports whether commands can be sent.
+	Operational() bool
+	// StateText is the printer's state string while no job runs
+	// ("Operational", "Offline", "Error: …").
+	StateText() string
+	// Send queues one command ahead of the job's lines.
 	Send(cmd string) error
-	// SetSource starts (src non-nil) or stops pulling lines from src.
-	SetSource(src Source)
-	// Wake tells the link that the source has lines again.
+	// Stream starts pulling lines from src; acknowledgements of its lines
+	// come back through Controller.Acked.
+	Stream(src Source) error
+	// StopStream stops pulling lines.
+	StopStream()
+	// Wake tells the link that the source has lines again. It must not
+	// block.
 	Wake()
+	// SetJobState tells the printer the job's state, so that its own state
+	// flags follow (Printing, Paused, …).
+	SetJobState(s State)
 }
 
 // Source is what the link pulls job lines from (a protocol.Source after a
 // one-line adapter): Next returns the next command and a tag to hand back to
-// Controller.Acked, or ok=false when nothing is ready now.
+// Controller.Acked, or ok=false when nothing is ready now. Next never blocks.
 type Source interface {
 	Next() (cmd string, tag any, ok bool)
 }

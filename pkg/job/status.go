@@ -51,7 +51,7 @@ type Flags struct {
 func (c *Controller) Flags() Flags {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f := Flags{Operational: c.link != nil}
+	f := Flags{Operational: c.operational()}
 	switch c.state {
 	case StatePrinting:
 		f.Printing = true
@@ -76,21 +76,13 @@ func (c *Controller) StateText() string {
 }
 
 func (c *Controller) stateTextLocked() string {
-	switch c.state {
-	case StateOperational:
-		return "Operational"
-	case StatePrinting:
-		return "Printing"
-	case StatePausing:
-		return "Pausing"
-	case StatePaused:
-		return "Paused"
-	case StateCancelling:
-		return "Cancelling"
-	case StateFinishing:
-		return "Finishing"
+	if c.state != StateIdle {
+		return c.state.String()
 	}
-	return c.linkState
+	if c.link == nil {
+		return "Offline"
+	}
+	return c.link.StateText()
 }
 
 func ptr[T any](v T) *T { return &v }
