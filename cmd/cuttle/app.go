@@ -51,11 +51,11 @@ func wiring() []wireFunc {
 		wireDiscovery,
 		wireFiles,
 		wireProfiles,
-		wireJob,
 		wireWeb,
 		wirePower,
 		wirePrinter,
 		wirePush,
+		wireJob, // after the printer: the job streams through it
 	}
 }
 

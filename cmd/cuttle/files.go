@@ -3,31 +3,25 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 
-	"github.com/cuttleprint/cuttle/pkg/events"
 	"github.com/cuttleprint/cuttle/pkg/files"
+	"github.com/cuttleprint/cuttle/pkg/gcode"
 	"github.com/cuttleprint/cuttle/pkg/job"
 	"github.com/cuttleprint/cuttle/pkg/profiles"
 )
-
-// ensureBus gives the app an event bus if no capability has made one yet.
-func ensureBus(a *app) *events.Bus {
-	if a.deps.Bus == nil {
-		a.deps.Bus = events.NewBus()
-	}
-	return a.deps.Bus
-}
 
 // wireFiles opens the local storage under DATA_DIR/uploads and runs its
 // background analysis queue.
 func wireFiles(ctx context.Context, a *app) error {
 	st, err := files.Open(ctx, files.Options{Root: filepath.Join(a.cfg.dataDir, "uploads"), DB: a.db,
-		Bus: ensureBus(a), Log: a.cfg.log, Analyse: analyser()})
+		Bus: a.bus, Log: a.cfg.log, Analyse: analyser()})
 	if err != nil {
 		return err
 	}
 	a.deps.Files = st
+	a.deps.Bus = a.bus
 	a.deps.UploadMaxBytes = a.cfg.settings.Server.Uploads.MaxSize
 	a.goBackground(st.Run)
 	return nil
@@ -57,14 +51,28 @@ func wireJob(_ context.Context, a *app) error {
 		}
 		return s
 	}
-	o := job.Options{Files: a.deps.Files, Bus: ensureBus(a), Scripts: scripts, Log: a.cfg.log}
+	o := job.Options{Files: a.deps.Files, Bus: a.bus, Scripts: scripts, Log: a.cfg.log}
 	if a.deps.Profiles != nil {
 		o.Profile = func() string { return a.deps.Profiles.Current(context.Background()) }
 	}
+	if a.deps.Printer != nil {
+		o.Link = job.MachineLink{M: a.deps.Printer}
+	}
 	j := job.New(o)
+	if a.deps.Printer != nil {
+		a.deps.Printer.OnAction(func(name, _ string) { j.Action(name) })
+	}
 	a.deps.Job = j
+	a.goBackground(j.Run)
 	a.onClose(j.Close)
 	return nil
+}
+
+// analyser is the G-code analyser run after uploads.
+func analyser() files.Analyser {
+	return func(ctx context.Context, r io.Reader, size int64, progress func(float64)) (any, error) {
+		return gcode.Analyse(ctx, r, size, gcode.Options{}, progress)
+	}
 }
 
 // jobScripts applies the config's scripts over the defaults.
@@ -87,7 +95,3 @@ func jobScripts(cfg map[string]string) (job.Scripts, error) {
 	}
 	return s, nil
 }
-
-// analyser is the G-code analyser run after uploads (nil until package
-// gcode provides one).
-func analyser() files.Analyser { return nil }

@@ -41,15 +41,6 @@ func (s *Server) routesFiles() {
 	s.handle("HEAD", "/downloads/files/{loc}/{path:.+}", auth.PermFilesDownload, s.download)
 }
 
-// baseURL is the scheme and host the client reached us at.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
-
 // escapePath percent-escapes each component of a stored path for a URL.
 func escapePath(p string) string {
 	parts := strings.Split(p, "/")

@@ -156,4 +156,3 @@ func (s *Server) unselect(w http.ResponseWriter, r *http.Request, p string) {
 	}
 	noContent(w)
 }
-

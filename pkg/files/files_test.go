@@ -1,9 +1,9 @@
 package files_test
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"context"
 	"errors"
 	"os"
 	"path/filepath"

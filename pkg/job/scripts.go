@@ -24,8 +24,8 @@ type Scripts struct {
 // bed and fan off and release the motors.
 func DefaultScripts() Scripts {
 	return Scripts{
-		AfterPrintPaused: "G91\nG1 E-2 F2400\nG1 Z5 F600\nG90",
-		BeforePrintResumed: "G90\nG1 X{{.X}} Y{{.Y}} F6000\nG1 Z{{.Z}} F600\nG91\nG1 E2 F2400\nG90",
+		AfterPrintPaused:    "G91\nG1 E-2 F2400\nG1 Z5 F600\nG90",
+		BeforePrintResumed:  "G90\nG1 X{{.X}} Y{{.Y}} F6000\nG1 Z{{.Z}} F600\nG91\nG1 E2 F2400\nG90",
 		AfterPrintCancelled: "M104 S0\nM140 S0\nM106 S0\nM84",
 	}
 }

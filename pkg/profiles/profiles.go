@@ -82,8 +82,8 @@ func Builtin() Profile {
 	return Profile{ID: DefaultID, Name: "Default", Color: "default", Model: "Generic RepRap Printer",
 		Volume:    Volume{FormFactor: "rectangular", Origin: "lowerleft", Width: 200, Depth: 200, Height: 200, CustomBox: false},
 		HeatedBed: true,
-		Axes: Axes{X: Axis{Speed: 6000}, Y: Axis{Speed: 6000}, Z: Axis{Speed: 200}, E: Axis{Speed: 300}},
-		Extruder: Extruder{Count: 1, Offsets: [][2]float64{{0, 0}}, NozzleDiameter: 0.4, DefaultExtrusionLength: 5}}
+		Axes:      Axes{X: Axis{Speed: 6000}, Y: Axis{Speed: 6000}, Z: Axis{Speed: 200}, E: Axis{Speed: 300}},
+		Extruder:  Extruder{Count: 1, Offsets: [][2]float64{{0, 0}}, NozzleDiameter: 0.4, DefaultExtrusionLength: 5}}
 }
 
 var validID = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)

@@ -1,0 +1,56 @@
+package job
+
+import (
+	"context"
+
+	"github.com/cuttleprint/cuttle/pkg/printer"
+)
+
+// MachineLink adapts a printer.Machine to Link.
+type MachineLink struct{ M *printer.Machine }
+
+var _ Link = MachineLink{}
+
+// Operational reports whether the Machine can take commands.
+func (l MachineLink) Operational() bool { return l.M.Snapshot().State.Operational() }
+
+// StateText is the Machine's state text.
+func (l MachineLink) StateText() string { return l.M.Snapshot().StateText }
+
+// Send queues cmd on the Machine.
+func (l MachineLink) Send(cmd string) error { return l.M.Send(context.Background(), cmd) }
+
+// StopStream detaches the job feed.
+func (l MachineLink) StopStream() { l.M.StopStream() }
+
+// Wake tells the Machine the feed has lines.
+func (l MachineLink) Wake() { l.M.Wake() }
+
+// Stream attaches src; when src is a Controller its Acked hears every
+// acknowledgement.
+func (l MachineLink) Stream(src Source) error {
+	onAck := func(printer.Command) {}
+	if a, ok := src.(interface{ Acked(any) }); ok {
+		onAck = func(c printer.Command) { a.Acked(c.Tag) }
+	}
+	return l.M.Stream(protoSource{src}, onAck)
+}
+
+// machineStates maps the job's states to the Machine's.
+var machineStates = map[State]printer.State{
+	StateIdle: printer.StateOperational, StatePrinting: printer.StatePrinting,
+	StatePausing: printer.StatePausing, StatePaused: printer.StatePaused,
+	StateResuming: printer.StateResuming, StateCancelling: printer.StateCancelling,
+	StateFinishing: printer.StateFinishing,
+}
+
+// SetJobState moves the Machine to the matching state.
+func (l MachineLink) SetJobState(s State) { l.M.SetJobState(machineStates[s]) }
+
+// protoSource adapts a Source to the protocol's.
+type protoSource struct{ src Source }
+
+func (s protoSource) Next() (printer.Command, bool) {
+	text, tag, ok := s.src.Next()
+	return printer.Command{Text: text, Tag: tag}, ok
+}
