@@ -21,7 +21,6 @@ func wireFiles(ctx context.Context, a *app) error {
 		return err
 	}
 	a.deps.Files = st
-	a.deps.Bus = a.bus
 	a.deps.UploadMaxBytes = a.cfg.settings.Server.Uploads.MaxSize
 	a.goBackground(st.Run)
 	return nil

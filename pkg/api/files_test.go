@@ -85,7 +85,7 @@ func newFilesEnv(t testing.TB, o filesOpts) *filesEnv {
 	wg.Add(2)
 	go func() { defer wg.Done(); e.job.Run(ctx) }()
 	go func() { defer wg.Done(); e.files.Run(ctx) }()
-	s := api.New(api.Deps{Auth: svc, Version: "test", Files: e.files, Job: e.job, Bus: e.bus,
+	s := api.New(api.Deps{Auth: svc, Version: "test", Files: e.files, Job: e.job, Events: e.bus,
 		UploadMaxBytes: o.maxUpload, Profiles: profiles.New(db), Printer: e.rig.Machine})
 	e.srv = httptest.NewServer(s)
 	t.Cleanup(func() {
