@@ -16,6 +16,9 @@ import { corpusDir, launch, outPath, startCuttle } from './harness.mjs';
 const USER = 'admin';
 const PASS = 'e2e-secret-pw';
 const CORPUS = process.env.E2E_GCODE ?? 'ps_cube20.gcode';
+// E2E_SERIAL_PORT points the test at another printer link (a pty of a
+// separately started simulator, or real hardware) instead of VIRTUAL.
+const SERIAL = process.env.E2E_SERIAL_PORT ?? '';
 const LOGIN = 'log out and log in with the password';
 const UPLOAD = `upload ${CORPUS} with a progress bar`;
 
@@ -23,6 +26,7 @@ test('web UI end to end', { timeout: 10 * 60 * 1000 }, async (t) => {
   const server = await startCuttle({
     sections: {
       power: 'relays:\n  - name: psu\n    driver: sim\n  - name: led\n    driver: sim\n',
+      ...(SERIAL ? { serial: `additionalPorts: ["${SERIAL}"]\n` } : {}),
     },
   });
   const browser = await launch({ width: 1280, height: 800 });
@@ -100,6 +104,7 @@ test('web UI end to end', { timeout: 10 * 60 * 1000 }, async (t) => {
     await page.screenshot({ path: outPath('dashboard-390x844.png') });
     for (const w of [390, 360]) {
       await page.setViewportSize({ width: w, height: 844 });
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       assert.ok(overflow <= 0, `the ${w} px layout scrolls sideways by ${overflow}px`);
     }
@@ -149,10 +154,10 @@ test('web UI end to end', { timeout: 10 * 60 * 1000 }, async (t) => {
 
   await step('connect to the virtual printer', { needs: [['GET', '/api/connection'], ['POST', '/api/connection']], after: [LOGIN] }, async () => {
     const conn = await (await page.request.get(base + '/api/connection')).json();
-    if (!conn.options.ports.includes('VIRTUAL')) {
-      return `this build does not offer the VIRTUAL port (ports: ${JSON.stringify(conn.options.ports)})`;
+    const port = SERIAL || 'VIRTUAL';
+    if (!conn.options.ports.includes(port)) {
+      return `this build does not offer the ${port} port (ports: ${JSON.stringify(conn.options.ports)})`;
     }
-    const port = 'VIRTUAL';
     await page.locator('#conn-port').selectOption(port);
     await page.getByTestId('connect').click();
     await waitState(/^Operational/, 30000);
@@ -178,6 +183,7 @@ test('web UI end to end', { timeout: 10 * 60 * 1000 }, async (t) => {
     });
     const canvas = await page.locator('[data-testid=temp-chart] canvas').count();
     assert.ok(canvas > 0, 'the chart drew no canvas');
+    await shootDashboard();
   });
 
   await step(UPLOAD, { needs: [['POST', '/api/files/local'], ['GET', '/api/files/local']], after: [LOGIN] }, async () => {
@@ -240,10 +246,21 @@ test('web UI end to end', { timeout: 10 * 60 * 1000 }, async (t) => {
 
   await step('terminal command and its reply', { needs: [['POST', '/api/printer/command'], ['GET', '/sockjs/websocket']], after: ['connect to the virtual printer'] }, async () => {
     await page.getByRole('link', { name: 'Terminal' }).click();
-    await page.getByTestId('terminal-input').fill('M115');
+    // The connection handshake sends M115 too: count, then look after the newest one.
+    const sends = () => (document.querySelector('[data-testid=terminal-log]')?.textContent ?? '').split('\n').filter((l) => /^Send: (N\d+ )?M115\b/.test(l)).length;
+    const before = await page.evaluate(sends);
+    await page.getByTestId('terminal-input').fill('m115');
     await page.getByTestId('terminal-send').click();
-    await page.waitForFunction(() => /Send: .*M115/.test(document.querySelector('[data-testid=terminal-log]')?.textContent ?? ''), null, { timeout: 15000 });
-    await page.waitForFunction(() => /FIRMWARE_NAME/.test(document.querySelector('[data-testid=terminal-log]')?.textContent ?? ''), null, { timeout: 15000 });
+    await page.waitForFunction(
+      (n) => {
+        const lines = (document.querySelector('[data-testid=terminal-log]')?.textContent ?? '').split('\n');
+        const idx = lines.map((l, i) => (/^Send: (N\d+ )?M115\b/.test(l) ? i : -1)).filter((i) => i >= 0);
+        return idx.length > n && lines.slice(idx[idx.length - 1]).some((l) => /^Recv: FIRMWARE_NAME/.test(l));
+      },
+      before,
+      { timeout: 15000 },
+    );
+    assert.equal(await page.getByTestId('terminal-input').inputValue(), '', 'the input was not cleared after sending');
     await page.screenshot({ path: outPath('terminal-1280x800.png') });
     await page.getByRole('link', { name: 'Dashboard' }).click();
   });
