@@ -55,13 +55,19 @@ type Options struct {
 	// publisher's goroutine, so it must be fast and must not block. Values that
 	// do not match are never queued and never count as lost.
 	Match func(Event) bool
+	// IgnoreCoalescing keeps every Coalescer value (state news) away from this
+	// subscriber. Unlike a Match that rejects them, publishing one then costs
+	// nothing per such subscriber: the bus does not visit it at all, which
+	// matters when state news comes with every printed line.
+	IgnoreCoalescing bool
 }
 
 // Bus delivers published events to subscribers. The zero value is not usable;
 // create one with [NewBus]. A Bus is safe for concurrent use.
 type Bus struct {
-	mu     sync.Mutex                      // guards closed and writes of subs
-	subs   atomic.Pointer[[]*Subscription] // copy-on-write list read by Publish without mu
+	mu     sync.Mutex                      // guards closed and writes of subs and state
+	subs   atomic.Pointer[[]*Subscription] // copy-on-write list of all, read by Publish without mu
+	state  atomic.Pointer[[]*Subscription] // the same for those that take Coalescer values
 	closed bool
 }
 
@@ -69,6 +75,7 @@ type Bus struct {
 func NewBus() *Bus {
 	b := &Bus{}
 	b.subs.Store(&[]*Subscription{})
+	b.state.Store(&[]*Subscription{})
 	return b
 }
 
@@ -79,10 +86,12 @@ func (b *Bus) Publish(e Event) {
 		return
 	}
 	key := ""
+	subs := b.subs.Load()
 	if c, ok := e.(Coalescer); ok {
 		key = c.CoalesceKey()
+		subs = b.state.Load()
 	}
-	for _, s := range *b.subs.Load() {
+	for _, s := range *subs {
 		if s.opts.Match != nil && !s.opts.Match(e) {
 			continue
 		}
@@ -104,12 +113,30 @@ func (b *Bus) Subscribe(o Options) *Subscription {
 		s.end(ErrClosed)
 		return s
 	}
-	old := *b.subs.Load()
-	next := make([]*Subscription, len(old), len(old)+1)
-	copy(next, old)
-	next = append(next, s)
-	b.subs.Store(&next)
+	b.subs.Store(appended(b.subs.Load(), s))
+	if !o.IgnoreCoalescing {
+		b.state.Store(appended(b.state.Load(), s))
+	}
 	return s
+}
+
+// appended returns a new list: *list plus s.
+func appended(list *[]*Subscription, s *Subscription) *[]*Subscription {
+	next := make([]*Subscription, len(*list), len(*list)+1)
+	copy(next, *list)
+	next = append(next, s)
+	return &next
+}
+
+// without returns a new list: *list minus s.
+func without(list *[]*Subscription, s *Subscription) *[]*Subscription {
+	next := make([]*Subscription, 0, len(*list))
+	for _, x := range *list {
+		if x != s {
+			next = append(next, x)
+		}
+	}
+	return &next
 }
 
 // Len reports the number of live subscriptions.
@@ -122,6 +149,7 @@ func (b *Bus) Close() {
 	old := *b.subs.Load()
 	b.closed = true
 	b.subs.Store(&[]*Subscription{})
+	b.state.Store(&[]*Subscription{})
 	b.mu.Unlock()
 	for _, s := range old {
 		s.end(ErrClosed)
@@ -131,14 +159,8 @@ func (b *Bus) Close() {
 func (b *Bus) remove(s *Subscription) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	old := *b.subs.Load()
-	next := make([]*Subscription, 0, len(old))
-	for _, x := range old {
-		if x != s {
-			next = append(next, x)
-		}
-	}
-	b.subs.Store(&next)
+	b.subs.Store(without(b.subs.Load(), s))
+	b.state.Store(without(b.state.Load(), s))
 }
 
 // Subscription is one subscriber's bounded queue. It is safe for concurrent use,

@@ -262,3 +262,44 @@ func BenchmarkPublish200(b *testing.B) {
 		}
 	}
 }
+
+// Ensure that IgnoreCoalescing subscribers get events but no state news.
+func TestBus_IgnoreCoalescing(t *testing.T) {
+	b := events.NewBus()
+	s := b.Subscribe(events.Options{IgnoreCoalescing: true})
+	all := b.Subscribe(events.Options{})
+	b.Publish(events.StateChanged{Source: "printer"})
+	b.Publish(events.Home{})
+	if got, want := names(s.Take(nil)), []string{"Home"}; !equal(got, want) {
+		t.Errorf("IgnoreCoalescing subscriber got %v; want %v", got, want)
+	}
+	if got, want := names(all.Take(nil)), []string{"Home", "StateChanged(printer)"}; !equal(got, want) {
+		t.Errorf("plain subscriber got %v; want %v", got, want)
+	}
+	s.Close()
+	all.Close()
+	b.Publish(events.StateChanged{Source: "printer"})
+	if b.Len() != 0 {
+		t.Errorf("Len = %d after closing both; want 0", b.Len())
+	}
+}
+
+// BenchmarkPublishState200 measures state news with 200 subscribers that ignore it
+// and one that takes it: the cost a printer pays per line with 200 push clients.
+func BenchmarkPublishState200(b *testing.B) {
+	bus := events.NewBus()
+	for i := 0; i < 200; i++ {
+		defer bus.Subscribe(events.Options{IgnoreCoalescing: true}).Close()
+	}
+	hub := bus.Subscribe(events.Options{})
+	defer hub.Close()
+	e := events.StateChanged{Source: "printer"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		bus.Publish(e)
+		if i%1024 == 1023 {
+			hub.Take(nil)
+		}
+	}
+}

@@ -31,7 +31,9 @@
 //   - Coalescing values (those implementing [Coalescer], e.g. [StateChanged]) do not
 //     count towards the limit: an undelivered value with the same CoalesceKey is
 //     replaced by the newer one, so a slow subscriber always gets the newest state
-//     and never more than one per key.
+//     and never more than one per key. Subscribers that set
+//     [Options.IgnoreCoalescing] never see them and cost a publisher of them
+//     nothing.
 //   - All other events are kept in order up to the limit. What happens to a
 //     subscriber whose queue is full is its [Overflow] policy: with [ReportLoss]
 //     (the default) further events are discarded and counted, and the subscriber

@@ -70,11 +70,10 @@ func (s *Server) newClient(tr transport, remote string) *client {
 	c := &client{srv: s, tr: tr, remote: remote,
 		in: make(chan []byte, 8), dirty: make(chan struct{}, 1), reauth: make(chan auth.Change, 4),
 		id: auth.NewIdentity(nil, "", nil), filter: defaultFilter(), throttle: 1}
+	// State news reaches clients through the hub (wakeClients), so the
+	// printer's per-line StateChanged costs nothing per client.
 	c.sub = s.opts.Bus.Subscribe(events.Options{Limit: s.opts.EventLimit, Overflow: events.Drop,
-		Match: func(e events.Event) bool {
-			_, state := e.(events.StateChanged)
-			return !state
-		}})
+		IgnoreCoalescing: true})
 	return c
 }
 

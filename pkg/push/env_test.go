@@ -61,7 +61,7 @@ func (f *fakeSource) setState(text string) {
 
 // env is a cuttle API with push mounted, over a fresh store.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	url  string // http://127.0.0.1:port
 	auth *auth.Service
 	bus  *events.Bus
@@ -71,7 +71,7 @@ type env struct {
 
 var cheapHash = auth.HashParams{MemoryKiB: 64, Time: 1, Threads: 1}
 
-func newEnv(t *testing.T, tune func(*push.Options)) *env {
+func newEnv(t testing.TB, tune func(*push.Options)) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	db, err := store.Open(ctx, t.TempDir(), store.Options{})
@@ -164,7 +164,7 @@ type msg struct {
 	raw     string
 }
 
-func (m msg) decode(t *testing.T, v any) {
+func (m msg) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(m.payload, v); err != nil {
 		t.Fatalf("decode %s payload %s: %v", m.kind, m.payload, err)
@@ -173,7 +173,7 @@ func (m msg) decode(t *testing.T, v any) {
 
 // wsClient is a raw websocket client that collects messages.
 type wsClient struct {
-	t    *testing.T
+	t    testing.TB
 	conn *websocket.Conn
 	msgs chan msg
 }
@@ -203,7 +203,7 @@ func (e *env) dial(header http.Header) *wsClient {
 	return c
 }
 
-func parseMsg(t *testing.T, data []byte) msg {
+func parseMsg(t testing.TB, data []byte) msg {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(data, &m); err != nil || len(m) != 1 {
 		t.Errorf("server message %s: not a one-key JSON object (%v)", data, err)
