@@ -1,0 +1,192 @@
+package virtualprinter
+
+import (
+	"io"
+	"math/rand"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// rxRing is the firmware's serial receive buffer: the reader goroutine (the "UART ISR")
+// appends bytes, the firmware goroutine takes them. Bytes that arrive while it is full are
+// lost, as on an AVR whose RX ring overruns.
+type rxRing struct {
+	mu       sync.Mutex  // guards the fields below
+	data     []byte      // data[head:] is buffered
+	stamps   []time.Time // stamps[i] is when data[i] finished arriving on the wire
+	head     int
+	capacity int
+	overruns *atomic.Int64 // bytes lost, counted for the Printer's lifetime
+}
+
+func newRxRing(size int, overruns *atomic.Int64) *rxRing {
+	return &rxRing{capacity: size - 1, overruns: overruns, data: make([]byte, 0, size), stamps: make([]time.Time, 0, size)}
+}
+
+// push stores b, which finished arriving at time at, dropping what does not fit.
+func (r *rxRing) push(b []byte, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.head > 0 {
+		n := copy(r.data, r.data[r.head:])
+		copy(r.stamps, r.stamps[r.head:])
+		r.data, r.stamps = r.data[:n], r.stamps[:n]
+		r.head = 0
+	}
+	room := r.capacity - len(r.data)
+	if room < len(b) {
+		r.overruns.Add(int64(len(b) - room))
+		b = b[:room]
+	}
+	r.data = append(r.data, b...)
+	for range b {
+		r.stamps = append(r.stamps, at)
+	}
+}
+
+// pop removes and returns the oldest byte and the time it arrived.
+func (r *rxRing) pop() (byte, time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.head == len(r.data) {
+		return 0, time.Time{}, false
+	}
+	c, at := r.data[r.head], r.stamps[r.head]
+	r.head++
+	if r.head == len(r.data) {
+		r.data, r.stamps, r.head = r.data[:0], r.stamps[:0], 0
+	}
+	return c, at, true
+}
+
+// flush drops everything buffered, as Marlin does after a line error.
+func (r *rxRing) flush() {
+	r.mu.Lock()
+	r.data, r.stamps, r.head = r.data[:0], r.stamps[:0], 0
+	r.mu.Unlock()
+}
+
+// pacer spaces transfers so that they take as long as they would on a UART of the given
+// byte rate. It keeps the time the link becomes free; a zero rate never waits.
+type pacer struct {
+	rate float64
+	free time.Time
+}
+
+// wait blocks until n more bytes have been transferred, or until done is closed.
+func (p *pacer) wait(n int, done <-chan struct{}) {
+	if p.rate <= 0 {
+		return
+	}
+	now := time.Now()
+	if p.free.Before(now) {
+		p.free = now
+	}
+	p.free = p.free.Add(time.Duration(float64(n) / p.rate * float64(time.Second)))
+	d := time.Until(p.free)
+	if d < 50*time.Microsecond {
+		return // the average rate stays exact: the next wait makes up for it
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-done:
+	}
+}
+
+// chunk is how many bytes the reader hands over per pacing step: about a millisecond of
+// link time, so the receive ring fills and drains at a realistic granularity.
+func (p *pacer) chunk() int {
+	if p.rate <= 0 {
+		return 1 << 16
+	}
+	return max(1, int(p.rate/1000))
+}
+
+// txLink writes the firmware's output lines, paced at the link rate. Marlin on AVR has no
+// TX buffer (TX_BUFFER_SIZE 0), so a write blocks until its bytes are on the wire.
+type txLink struct {
+	mu   sync.Mutex // serialises whole lines and guards pace
+	w    io.Writer
+	pace pacer
+	done <-chan struct{}
+}
+
+func (t *txLink) writeLine(s string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := make([]byte, 0, len(s)+1)
+	b = append(b, s...)
+	b = append(b, '\n')
+	t.pace.wait(len(b), t.done)
+	_, err := t.w.Write(b)
+	return err
+}
+
+// corrupter flips one bit of a received byte with a given probability, at most once per
+// line.
+type corrupter struct {
+	rng         *rand.Rand
+	corruptedAt bool // a byte of the current line has been corrupted already
+}
+
+func (c *corrupter) apply(b []byte, rate float64) {
+	for i, x := range b {
+		if x == '\n' {
+			c.corruptedAt = false
+			continue
+		}
+		if rate > 0 && !c.corruptedAt && c.rng.Float64() < rate {
+			b[i] = x ^ (1 << c.rng.Intn(7))
+			c.corruptedAt = true
+		}
+	}
+}
+
+// emergencyParser watches every received byte, before the ring buffer, for the commands
+// Marlin's EMERGENCY_PARSER acts on at once: M108, M112, M410 and M876.
+type emergencyParser struct {
+	line []byte
+}
+
+// feed consumes bytes and calls found with each emergency command seen.
+func (e *emergencyParser) feed(b []byte, found func(cmd string)) {
+	for _, c := range b {
+		if c != '\n' && c != '\r' {
+			if len(e.line) < maxCmdSize {
+				e.line = append(e.line, c)
+			}
+			continue
+		}
+		if cmd := emergencyCommand(string(e.line)); cmd != "" {
+			found(cmd)
+		}
+		e.line = e.line[:0]
+	}
+}
+
+// emergencyCommand returns the emergency command a line holds, without line number and
+// checksum, or "".
+func emergencyCommand(line string) string {
+	s := strings.TrimLeft(line, " ")
+	if strings.HasPrefix(s, "N") {
+		i := 1
+		for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '-') {
+			i++
+		}
+		s = strings.TrimLeft(s[i:], " ")
+	}
+	if i := strings.IndexAny(s, "*;"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimRight(s, " ")
+	for _, w := range []string{"M108", "M112", "M410", "M876"} {
+		if s == w || strings.HasPrefix(s, w+" ") {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,246 @@
+package virtualprinter
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Axes in the order Marlin reports them.
+const (
+	axX = iota
+	axY
+	axZ
+	axE
+	numAxes
+)
+
+var axisLetters = [numAxes]byte{'X', 'Y', 'Z', 'E'}
+
+// Marlin's default motion settings (Configuration.h of 2.1.2.4).
+var (
+	defaultStepsPerMM = [numAxes]float64{80, 80, 400, 500}
+	defaultMaxFeed    = [numAxes]float64{300, 300, 5, 25} // mm/s
+	homingFeed        = [3]float64{50, 50, 4}             // mm/s
+	// powerOnPosition is where the head physically is at power-on, so G28 takes a while.
+	powerOnPosition = [numAxes]float64{110, 110, 5, 0}
+)
+
+// motion is the planner with the machine position. The planner holds the simulated end
+// times of its blocks; a block is done once the simulated clock passes its end.
+type motion struct {
+	pos       [numAxes]float64 // logical position (what M114 reports)
+	phys      [numAxes]float64 // physical head position, for homing times
+	count     [numAxes]float64 // stepper position in mm since power-on or homing
+	relative  bool             // G91
+	relativeE bool             // M83
+	unit      float64          // 1 for G21 (mm), 25.4 for G20 (inches)
+	feed      float64          // mm/min
+	feedPct   float64          // M220
+	flowPct   float64          // M221
+	fanSpeed  int              // M106, 0..255
+	maxFeed   [numAxes]float64 // M203, mm/s
+	accel     float64          // M204 P/S, mm/s²
+	travel    float64          // M204 T, mm/s²
+	blocks    []time.Duration  // simulated end times of queued blocks, oldest first
+}
+
+func newMotion() *motion {
+	return &motion{
+		phys:    powerOnPosition,
+		unit:    1,
+		feed:    1500,
+		feedPct: 100,
+		flowPct: 100,
+		maxFeed: defaultMaxFeed,
+		accel:   3000,
+		travel:  3000,
+	}
+}
+
+// planned is the number of blocks in the planner at simulated time now.
+func (m *motion) planned(now time.Duration) int {
+	i := 0
+	for i < len(m.blocks) && m.blocks[i] <= now {
+		i++
+	}
+	if i > 0 {
+		m.blocks = append(m.blocks[:0], m.blocks[i:]...)
+	}
+	return len(m.blocks)
+}
+
+// drainedAt is the simulated time the planner runs empty.
+func (m *motion) drainedAt(now time.Duration) time.Duration {
+	if len(m.blocks) == 0 {
+		return now
+	}
+	return max(now, m.blocks[len(m.blocks)-1])
+}
+
+func (m *motion) addBlock(now, d time.Duration) {
+	m.blocks = append(m.blocks, m.drainedAt(now)+d)
+}
+
+// quickStop is M410: drop every planned block.
+func (m *motion) quickStop(time.Duration) { m.blocks = m.blocks[:0] }
+
+// moveTime is the duration of a trapezoidal move of dist mm at cruise speed v mm/s with
+// acceleration a mm/s², starting and ending at rest.
+func moveTime(dist, v, a float64) time.Duration {
+	if dist <= 0 || v <= 0 {
+		return 0
+	}
+	var s float64
+	if a <= 0 || dist >= v*v/a {
+		s = dist / v
+		if a > 0 {
+			s += v / a
+		}
+	} else {
+		s = 2 * math.Sqrt(dist/a)
+	}
+	return time.Duration(s * float64(time.Second))
+}
+
+// positionLine is Marlin's report_current_position: "X:0.00 Y:0.00 Z:0.00 E:0.00 Count X:0 Y:0 Z:0".
+func (m *motion) positionLine() string {
+	return fmt.Sprintf("X:%.2f Y:%.2f Z:%.2f E:%.2f Count X:%d Y:%d Z:%d",
+		m.pos[axX], m.pos[axY], m.pos[axZ], m.pos[axE],
+		int(math.Round(m.count[axX]*defaultStepsPerMM[axX])),
+		int(math.Round(m.count[axY]*defaultStepsPerMM[axY])),
+		int(math.Round(m.count[axZ]*defaultStepsPerMM[axZ])))
+}
+
+// waitPlannerEmpty is planner.synchronize().
+func (s *session) waitPlannerEmpty() error {
+	return s.waitFor(busyProcessing, func() (bool, time.Duration) {
+		now := s.now()
+		if s.mo.planned(now) == 0 {
+			return true, 0
+		}
+		return false, s.mo.drainedAt(now) - now
+	})
+}
+
+// move is G0/G1: compute the target, wait for a planner slot and queue the block.
+func (s *session) move(c command) error {
+	m := s.mo
+	target := m.pos
+	for a := range numAxes {
+		v, ok := c.param(axisLetters[a])
+		if !ok {
+			continue
+		}
+		f := c.float(axisLetters[a], math.NaN())
+		if v == "" || math.IsNaN(f) {
+			continue
+		}
+		f *= m.unit
+		if m.relative || (a == axE && m.relativeE) {
+			target[a] += f
+		} else {
+			target[a] = f
+		}
+	}
+	if f := c.float('F', 0); f > 0 {
+		m.feed = f * m.unit
+	}
+	var delta [numAxes]float64
+	for a := range numAxes {
+		delta[a] = target[a] - m.pos[a]
+	}
+	dist := math.Sqrt(delta[axX]*delta[axX] + delta[axY]*delta[axY] + delta[axZ]*delta[axZ])
+	if dist < 1e-6 {
+		dist = math.Abs(delta[axE])
+	}
+	if dist < 1e-6 {
+		m.pos = target
+		return nil
+	}
+	v := m.feed / 60 * m.feedPct / 100
+	for a := range numAxes {
+		if d := math.Abs(delta[a]); d > 1e-9 {
+			v = math.Min(v, m.maxFeed[a]*dist/d)
+		}
+	}
+	accel := m.travel
+	if delta[axE] != 0 {
+		accel = m.accel
+	}
+	d := moveTime(dist, v, accel)
+	if err := s.waitFor(busyProcessing, func() (bool, time.Duration) {
+		now := s.now()
+		if s.mo.planned(now) < s.cfg.PlannerSize-1 {
+			return true, 0
+		}
+		return false, s.mo.blocks[0] - now
+	}); err != nil {
+		return err
+	}
+	m.addBlock(s.now(), d)
+	for a := range numAxes {
+		m.count[a] += delta[a]
+		m.phys[a] += delta[a]
+	}
+	m.pos = target
+	return nil
+}
+
+// home is G28: wait for the planner, drive the named axes (all when none is named) to
+// their endstops one after the other, and report the position.
+func (s *session) home(c command) error {
+	if err := s.waitPlannerEmpty(); err != nil {
+		return err
+	}
+	m := s.mo
+	all := !c.has('X') && !c.has('Y') && !c.has('Z')
+	var d time.Duration
+	for a := range 3 {
+		if !all && !c.has(axisLetters[a]) {
+			continue
+		}
+		secs := math.Abs(m.phys[a])/homingFeed[a] + 0.4 // travel, then bump and re-approach
+		d += time.Duration(secs * float64(time.Second))
+	}
+	end := s.now() + d
+	if err := s.waitFor(busyProcessing, func() (bool, time.Duration) {
+		now := s.now()
+		return now >= end, end - now
+	}); err != nil {
+		return err
+	}
+	for a := range 3 {
+		if all || c.has(axisLetters[a]) {
+			m.pos[a], m.phys[a], m.count[a] = 0, 0, 0
+		}
+	}
+	s.send(m.positionLine())
+	return nil
+}
+
+// setPosition is G92.
+func (s *session) setPosition(c command) {
+	m := s.mo
+	for a := range numAxes {
+		if v, ok := c.param(axisLetters[a]); ok && v != "" {
+			m.pos[a] = c.float(axisLetters[a], m.pos[a]) * m.unit
+		}
+	}
+}
+
+// dwell is G4 P<ms> / S<s>.
+func (s *session) dwell(c command) error {
+	if err := s.waitPlannerEmpty(); err != nil {
+		return err
+	}
+	d := time.Duration(c.float('P', 0) * float64(time.Millisecond))
+	if c.has('S') {
+		d = time.Duration(c.float('S', 0) * float64(time.Second))
+	}
+	end := s.now() + d
+	return s.waitFor(busyProcessing, func() (bool, time.Duration) {
+		now := s.now()
+		return now >= end, end - now
+	})
+}

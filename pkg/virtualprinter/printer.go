@@ -1,0 +1,143 @@
+package virtualprinter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Errors returned by Serve.
+var (
+	// ErrDisconnected is returned by Serve when the link was closed by Disconnect.
+	ErrDisconnected = errors.New("virtualprinter: link disconnected by fault injection")
+	// ErrBusy is returned by Serve when the printer is already serving another link.
+	ErrBusy = errors.New("virtualprinter: already serving a link")
+)
+
+// Printer is a simulated Marlin 2.1 firmware. It serves one link at a time; each call of
+// Serve is a power-on (or the reset an Arduino board does when its port is opened). The
+// fault methods and Executed are safe to call from any goroutine at any time.
+type Printer struct {
+	cfg     Config
+	card    *sdCard
+	ctl     chan func(*session) // runtime requests run by the serving goroutine
+	serving atomic.Bool
+	overrun atomic.Int64 // bytes lost to receive-buffer overruns
+
+	mu         sync.Mutex // guards the fields below
+	executed   []string
+	faults     Faults
+	dropNext   int
+	resendNext int
+	rng        *rand.Rand
+}
+
+// New returns a printer built with cfg; zero fields take the defaults documented on Config.
+func New(cfg Config) *Printer {
+	cfg = cfg.withDefaults()
+	return &Printer{
+		cfg:    cfg,
+		card:   newSDCard(cfg.SDDir),
+		ctl:    make(chan func(*session), 16),
+		faults: cfg.Faults,
+		rng:    rand.New(rand.NewSource(cfg.Seed)),
+	}
+}
+
+// Config returns the configuration in effect, with defaults filled in.
+func (p *Printer) Config() Config { return p.cfg }
+
+// Executed returns every command the firmware executed from the link, in order, without
+// line number and checksum (e.g. "G1 X10 F3000"). Commands run from the SD card are not
+// included; an M112 seen by the emergency parser is.
+func (p *Printer) Executed() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.executed...)
+}
+
+// Overruns returns how many received bytes were lost because the receive buffer was full,
+// since New.
+func (p *Printer) Overruns() int64 { return p.overrun.Load() }
+
+func (p *Printer) logExecuted(cmd string) {
+	p.mu.Lock()
+	p.executed = append(p.executed, cmd)
+	p.mu.Unlock()
+}
+
+// Serve runs the firmware on rw until ctx ends, rw's reader fails or returns EOF, or
+// Disconnect is called. It begins with the start banner, as a freshly reset board does.
+// Serve returns only after its reader goroutine has stopped: when ctx ends it sets a past
+// read deadline if rw has SetReadDeadline, or else closes rw if it is an io.Closer; after
+// Disconnect it closes rw if it is an io.Closer. A plain io.ReadWriter must be made to
+// return from Read by its owner. EOF, and EIO from a pty whose other side was closed, end
+// Serve with a nil error.
+func (p *Printer) Serve(ctx context.Context, rw io.ReadWriter) error {
+	if !p.serving.CompareAndSwap(false, true) {
+		return ErrBusy
+	}
+	defer p.serving.Store(false)
+	for {
+		select {
+		case <-p.ctl: // requests made while no link was served are void
+			continue
+		default:
+		}
+		break
+	}
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s := newSession(p, rw, ctx.Done(), parent.Err)
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		s.readErr <- s.readLoop(rw)
+	}()
+	err := s.run()
+	cancel()
+	switch {
+	case errors.Is(err, ErrDisconnected):
+		if c, ok := rw.(io.Closer); ok {
+			_ = c.Close()
+		}
+	default:
+		if d, ok := rw.(interface{ SetReadDeadline(time.Time) error }); ok && d.SetReadDeadline(time.Now()) == nil {
+			defer func() { _ = d.SetReadDeadline(time.Time{}) }()
+		} else if c, ok := rw.(io.Closer); ok {
+			_ = c.Close()
+		}
+	}
+	<-readDone
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.EIO) {
+		return nil
+	}
+	return err
+}
+
+// do asks the serving goroutine to run f; it is dropped when nothing is served.
+func (p *Printer) do(f func(*session)) {
+	if !p.serving.Load() {
+		return
+	}
+	select {
+	case p.ctl <- f:
+	default:
+	}
+}
+
+// linkError wraps a read or write failure on the link.
+func linkError(op string, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.EIO) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("virtualprinter: %s link: %w", op, err)
+}
