@@ -20,6 +20,7 @@ func wireSystem(ctx context.Context, a *app) error {
 		Reboot: cmds.SystemRestartCommand, Restart: cmds.ServerRestartCommand}, custom)
 	a.deps.Logs = &system.Logs{Dir: filepath.Join(a.cfg.dataDir, "logs"), Active: logFileName}
 	a.deps.Started = time.Now()
+	a.deps.DataDir = a.cfg.dataDir
 	return nil
 }
 

@@ -75,7 +75,7 @@ func newEnv(t testing.TB) *env {
 	os.WriteFile(filepath.Join(e.logDir, "cuttle.log"), []byte("line one\nline two\n"), 0o600)
 	cmds := system.NewCommands(system.CoreConfig{Restart: []string{"true"}, Reboot: []string{"ls", "/nonexistent-cuttle-dir"}}, nil)
 	s := api.New(api.Deps{Auth: svc, Version: "test", Now: clk.Now, Settings: e.settings, AppKeys: e.appKeys,
-		Commands: cmds, Logs: &system.Logs{Dir: e.logDir, Active: "cuttle.log"},
+		Commands: cmds, Logs: &system.Logs{Dir: e.logDir, Active: "cuttle.log"}, DataDir: e.logDir,
 		PluginSettings: map[string]api.PluginSettings{"discovery": func(*http.Request, *auth.Identity) any {
 			return map[string]any{"upnpUuid": "11111111-2222-3333-4444-555555555555"}
 		}}})

@@ -296,6 +296,7 @@ func routeDocs() map[string]routeDoc {
 		"POST /api/cuttle/power":                      withBody(d("Power policy commands: cancelIdleOff answers {cancelled, idleOff}", "power", 200, "Object", 400, 503), "Command"),
 		"GET /api/cuttle/power/{name}":                d("One relay", "power", 200, "Object", 404),
 		"POST /api/cuttle/power/{name}":               withBody(d("Switch a relay: on, off, toggle", "power", 200, "Object", 400, 404, 503), "Command"),
+		"POST /api/util/test":                         withBody(d("Test a path in the data dir, a URL or server on this machine, a name, an address", "system", 200, "Object", 400), "Command"),
 		"PREFIX /sockjs":                              d("Push API: raw websocket at /sockjs/websocket and SockJS transports", "push", 200, ""),
 	}
 }

@@ -79,6 +79,8 @@ type Deps struct {
 	// Events receives the events handlers cause (UserLoggedIn,
 	// SettingsUpdated, ...); nil drops them.
 	Events *events.Bus
+	// DataDir is cuttle's data directory (util path checks stay inside it).
+	DataDir string
 	// OnSettingsUpdated is told about every successful settings change
 	// (it publishes SettingsUpdated).
 	OnSettingsUpdated func(*settings.Settings)
@@ -176,6 +178,7 @@ func (s *Server) routes() {
 	s.routesSystem()
 	s.routesDiscovery()
 	s.routesOpenAPI()
+	s.routesUtil()
 	s.routesFiles()
 	s.routesJob()
 	s.routesProfiles()
@@ -197,7 +200,11 @@ func (s *Server) handle(method, path string, perm auth.Permission, h http.Handle
 		panic("api: route " + name + " registered twice")
 	}
 	s.guards[name] = g
-	s.router.Handle(path, s.guarded(g, h)).Methods(method).Name(name)
+	methods := []string{method}
+	if method == http.MethodGet {
+		methods = append(methods, http.MethodHead) // net/http answers HEAD with the GET handler, minus the body
+	}
+	s.router.Handle(path, s.guarded(g, h)).Methods(methods...).Name(name)
 }
 
 // handlePrefix registers a handler for every path under prefix (the web UI,
@@ -271,6 +278,9 @@ func (s *Server) Routes() []RouteInfo {
 			out = append(out, info)
 		}
 		for _, m := range methods {
+			if m == http.MethodHead && strings.HasPrefix(info.Name, "GET ") {
+				continue // the implicit HEAD of a GET route
+			}
 			info.Method = m
 			out = append(out, info)
 		}
