@@ -3,7 +3,7 @@
 // playwright-core (never a downloaded browser).
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -14,7 +14,11 @@ export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const repoRoot = resolve(webDir, '..');
 export const outDir = process.env.E2E_OUT ? resolve(process.env.E2E_OUT) : join(webDir, 'e2e-output');
 export const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-export const corpusDir = process.env.GCODE_CORPUS ? resolve(process.env.GCODE_CORPUS) : resolve(repoRoot, '../shared/gcode');
+// The shared G-code corpus sits beside the checkout (../shared/gcode); from a
+// git worktree one level deeper, one folder further up.
+export const corpusDir = process.env.GCODE_CORPUS
+  ? resolve(process.env.GCODE_CORPUS)
+  : [resolve(repoRoot, '../shared/gcode'), resolve(repoRoot, '../../shared/gcode')].find((d) => existsSync(d)) ?? resolve(repoRoot, '../shared/gcode');
 
 const chromiumFlags = [
   '--headless',
