@@ -24,11 +24,12 @@ type subcommand struct {
 // subcommands returns the table of subcommands. Capabilities add one line.
 func subcommands() map[string]subcommand {
 	return map[string]subcommand{
-		"analyse":    {"analyse G-code files: print time, filament, areas, slicer estimate", runAnalyse},
-		"bootconfig": {"apply the appliance's boot-partition settings (Wi-Fi, hostname, SSH key)", runBootconfig},
-		"serve":      {"run the printer host (HTTP API, web UI, printer link)", runServe},
-		"user":       {"manage users: add, apikey, list", runUser},
-		"version":    {"print cuttle's version", runVersion},
+		"analyse":         {"analyse G-code files: print time, filament, areas, slicer estimate", runAnalyse},
+		"bootconfig":      {"apply the appliance's boot-partition settings (Wi-Fi, hostname, SSH key)", runBootconfig},
+		"serve":           {"run the printer host (HTTP API, web UI, printer link)", runServe},
+		"user":            {"manage users: add, apikey, list", runUser},
+		"version":         {"print cuttle's version", runVersion},
+		"virtual-printer": {"serve a simulated Marlin printer on a pseudo-terminal (--pty-link PATH)", runVirtualPrinter},
 	}
 }
 

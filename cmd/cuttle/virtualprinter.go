@@ -15,7 +15,7 @@ import (
 // runVirtualPrinter is `cuttle virtual-printer --pty-link PATH [flags]`: it serves a
 // simulated Marlin printer on a pseudo-terminal whose slave PATH links to, until ctx ends
 // or SIGINT/SIGTERM arrives.
-func runVirtualPrinter(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runVirtualPrinter(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("virtual-printer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	link := fs.String("pty-link", "", "create a symbolic `path` to the pseudo-terminal the host opens (required)")

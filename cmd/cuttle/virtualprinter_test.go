@@ -22,7 +22,7 @@ func TestRunVirtualPrinter(t *testing.T) {
 	out := &strings.Builder{}
 	done := make(chan error, 1)
 	go func() {
-		done <- runVirtualPrinter(ctx, []string{"--pty-link", link, "--baud", "250000", "--time-scale", "20"}, out, io.Discard)
+		done <- runVirtualPrinter(ctx, []string{"--pty-link", link, "--baud", "250000", "--time-scale", "20"}, nil, out, io.Discard)
 	}()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -72,7 +72,7 @@ func TestRunVirtualPrinter_BadFlags(t *testing.T) {
 		{"--pty-link", "x", "extra"},
 		{"--nonsense"},
 	} {
-		if err := runVirtualPrinter(context.Background(), args, io.Discard, io.Discard); err == nil {
+		if err := runVirtualPrinter(context.Background(), args, nil, io.Discard, io.Discard); err == nil {
 			t.Errorf("runVirtualPrinter(%q) = nil; want an error", args)
 		}
 	}
