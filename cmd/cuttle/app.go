@@ -54,8 +54,8 @@ func wiring() []wireFunc {
 		wireWeb,
 		wirePower,
 		wirePrinter,
-		wirePush,
-		wireJob, // after the printer: the job streams through it
+		wireJob,  // after the printer: the job streams through it
+		wirePush, // after the printer and the job: it reports both
 	}
 }
 

@@ -8,13 +8,17 @@ import (
 )
 
 // wirePush serves the push API under /sockjs over the event bus, with the
-// printer's state when a printer is wired (so it comes after the printer in
+// printer's state and the job's when they are wired (so it comes after them in
 // wiring). Its hub runs in the background until the app stops, which also ends
 // every socket.
 func wirePush(_ context.Context, a *app) error {
 	var src push.Source
 	if a.deps.Printer != nil {
-		src = push.NewMachineSource(a.deps.Printer, nil)
+		var jobStatus func() push.JobStatus
+		if a.deps.Job != nil {
+			jobStatus = push.JobStatusOf(a.deps.Job)
+		}
+		src = push.NewMachineSource(a.deps.Printer, jobStatus)
 	}
 	p := push.New(push.Options{Sessions: a.auth, Bus: a.bus, Source: src,
 		Version: api.EmulatedOctoPrint, Log: a.cfg.log})

@@ -54,14 +54,14 @@ func corpusMoves(b *testing.B) []string {
 	return out
 }
 
-// job feeds commands to the Machine and closes done when the last is acknowledged.
-type job struct {
+// feed feeds commands to the Machine and closes done when the last is acknowledged.
+type feed struct {
 	cmds []string
 	i    int
 	done chan struct{}
 }
 
-func (j *job) Next() (printer.Command, bool) {
+func (j *feed) Next() (printer.Command, bool) {
 	if j.i >= len(j.cmds) {
 		return printer.Command{}, false
 	}
@@ -147,7 +147,7 @@ func BenchmarkPrint(b *testing.B) {
 			var elapsed, cpu time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				j := &job{cmds: moves, done: make(chan struct{})}
+				j := &feed{cmds: moves, done: make(chan struct{})}
 				var once sync.Once
 				start, cpu0 := time.Now(), cpuTime()
 				for _, w := range ws {

@@ -1,9 +1,11 @@
 package push
 
 import (
+	"context"
 	"maps"
 	"sync"
 
+	"github.com/cuttleprint/cuttle/pkg/job"
 	"github.com/cuttleprint/cuttle/pkg/printer"
 )
 
@@ -130,4 +132,18 @@ func samePoint(a, b printer.TempPoint) bool {
 	return a.Time == b.Time && maps.EqualFunc(a.Heaters, b.Heaters, func(x, y printer.HistoryTemp) bool {
 		return x.Actual == y.Actual && (x.Target == nil) == (y.Target == nil) && (x.Target == nil || *x.Target == *y.Target)
 	})
+}
+
+// JobStatusOf returns the job part of push's Status from the job controller:
+// GET /api/job's job and progress, and the printed file as busy while a print
+// runs or is paused.
+func JobStatusOf(j *job.Controller) func() JobStatus {
+	return func() JobStatus {
+		st := j.Status(context.Background())
+		out := JobStatus{Job: st.Job, Progress: st.Progress, BusyFiles: []BusyFile{}}
+		if f := j.Flags(); (f.Printing || f.Paused || f.Pausing || f.Cancelling) && st.Job.File.Path != nil {
+			out.BusyFiles = append(out.BusyFiles, BusyFile{Origin: "local", Path: *st.Job.File.Path})
+		}
+		return out
+	}
 }

@@ -73,7 +73,8 @@ type Server struct {
 	hash    string // plugin_hash/config_hash of the connected message
 	closing chan struct{}
 
-	snap atomic.Pointer[snapshot] // the newest shared state; never nil
+	snap     atomic.Pointer[snapshot] // the newest shared state; never nil
+	currentZ atomic.Pointer[float64]  // the Z of the last ZChange, for sources that know none
 
 	mu      sync.Mutex // guards clients, xhr, ctx
 	clients map[*client]struct{}
@@ -132,9 +133,12 @@ func (s *Server) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.ctx = ctx
 	s.mu.Unlock()
-	sub := s.opts.Bus.Subscribe(events.Options{Limit: 1, Match: func(e events.Event) bool {
-		_, ok := e.(events.StateChanged)
-		return ok
+	sub := s.opts.Bus.Subscribe(events.Options{Limit: 256, Match: func(e events.Event) bool {
+		switch e.(type) {
+		case events.StateChanged, events.ZChange, events.Disconnected:
+			return true
+		}
+		return false
 	}})
 	defer sub.Close()
 	pace := time.NewTimer(0)
@@ -150,7 +154,15 @@ func (s *Server) Run(ctx context.Context) error {
 			return sub.Err()
 		case <-sub.Ready():
 		}
-		sub.Take(nil)
+		for _, e := range sub.Take(nil) {
+			switch v := e.(type) {
+			case events.ZChange:
+				z := v.New
+				s.currentZ.Store(&z)
+			case events.Disconnected:
+				s.currentZ.Store(nil)
+			}
+		}
 		s.refresh()
 		s.wakeClients()
 		// Pace refreshes: the printer may announce a change per line, and

@@ -73,6 +73,9 @@ func (s *Server) refresh() {
 	defer s.feedMu.Unlock()
 	old := s.snap.Load()
 	st := s.src.Status()
+	if st.CurrentZ == nil {
+		st.CurrentZ = s.currentZ.Load()
+	}
 	status, err := json.Marshal(st)
 	if err != nil {
 		s.opts.Log.Error("push: encode printer status", "err", err)
