@@ -20,12 +20,17 @@ import (
 // with Storage.Commit or drop it with Abort. An Upload is not safe for
 // concurrent use.
 type Upload struct {
-	s    *Storage
-	f    *os.File
-	h    hash.Hash
-	n    int64
-	done bool
+	s       *Storage
+	f       *os.File
+	h       hash.Hash
+	n       int64
+	flushed int64 // bytes handed to startWriteback
+	done    bool
 }
+
+// writebackChunk is how much an upload writes before it starts the
+// write-back of what it wrote.
+const writebackChunk = 8 << 20
 
 // NewUpload starts an upload: a temporary file inside the storage, on the
 // same file system as its destination.
@@ -42,6 +47,10 @@ func (u *Upload) Write(p []byte) (int, error) {
 	n, err := u.f.Write(p)
 	u.h.Write(p[:n])
 	u.n += int64(n)
+	if u.n-u.flushed >= writebackChunk {
+		startWriteback(u.f, u.flushed, u.n-u.flushed)
+		u.flushed = u.n
+	}
 	return n, err
 }
 
