@@ -108,7 +108,7 @@ func SanitizePath(p string) (string, error) {
 			continue
 		}
 		if c == ".." {
-			return "", fmt.Errorf("%w: %q climbs out with ..", ErrInvalidPath, p)
+			return "", fmt.Errorf("%w: %q climbs out of the folder", ErrInvalidPath, p)
 		}
 		s, err := SanitizeName(c)
 		if err != nil {

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -314,9 +313,4 @@ func (s *Storage) InUse(p string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.heldLocked(p)
-}
-
-// sortEntries orders entries by path.
-func sortEntries(es []*Entry) {
-	sort.Slice(es, func(i, j int) bool { return es[i].Path < es[j].Path })
 }
