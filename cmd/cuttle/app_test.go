@@ -15,8 +15,18 @@ import (
 // starts its background work.
 func newTestApp(t *testing.T) *app {
 	t.Helper()
+	return newTestAppWith(t, nil)
+}
+
+// newTestAppWith is newTestApp with the settings adjusted by change first.
+func newTestAppWith(t *testing.T, change func(*settings.Settings)) *app {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cfg := serveConfig{dataDir: t.TempDir(), listen: "127.0.0.1:0", settings: settings.Defaults(),
+	s := settings.Defaults()
+	if change != nil {
+		change(s)
+	}
+	cfg := serveConfig{dataDir: t.TempDir(), listen: "127.0.0.1:0", settings: s,
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	a, err := newApp(ctx, cfg)
 	if err != nil {
