@@ -49,7 +49,7 @@ func layer(pkg string) int {
 		under(pkg, "pkg/store"), under(pkg, "pkg/events"), under(pkg, "pkg/version"),
 		under(pkg, "pkg/sdnotify"), under(pkg, "pkg/virtualprinter"):
 		return 1
-	case strings.HasPrefix(pkg, "internal/"):
+	case under(pkg, "pkg/design"):
 		return 0
 	default: // the domain packages: auth, printer, job, files, power, settings, ...
 		return 2
