@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"github.com/cuttleprint/cuttle/pkg/printer/printertest"
 	"github.com/cuttleprint/cuttle/pkg/profiles"
 	"github.com/cuttleprint/cuttle/pkg/store"
+	"github.com/cuttleprint/cuttle/pkg/virtualprinter"
 )
 
 // filesEnv is the API with files, a job controller and a printer over
@@ -34,6 +36,8 @@ type filesEnv struct {
 	files    *files.Storage
 	job      *job.Controller
 	rig      *printertest.Rig
+	machine  *printer.Machine
+	vp       *virtualprinter.Printer
 	root     string
 	bus      *events.Bus
 	adminKey string
@@ -45,6 +49,9 @@ type filesOpts struct {
 	maxUpload int64
 	reply     func(cmd string) ([]string, bool)
 	scripts   *job.Scripts
+	// virtual, when set, puts the virtual printer behind port VIRTUAL
+	// instead of the scripted firmware.
+	virtual *virtualprinter.Config
 }
 
 func newFilesEnv(t testing.TB, o filesOpts) *filesEnv {
@@ -73,20 +80,34 @@ func newFilesEnv(t testing.TB, o filesOpts) *filesEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.rig = printertest.New(t, printer.Config{Events: e.bus}, o.reply)
-	jo := job.Options{Files: e.files, Link: job.MachineLink{M: e.rig.Machine}, Bus: e.bus}
+	if o.virtual != nil {
+		e.vp = virtualprinter.New(*o.virtual)
+		var serving sync.WaitGroup
+		e.machine = printer.New(printer.Config{Events: e.bus, Builtin: map[string]printer.PortOpener{
+			"VIRTUAL": func(ctx context.Context, baud int) (io.ReadWriteCloser, error) {
+				host, fw := net.Pipe()
+				serving.Add(1)
+				go func() { defer serving.Done(); e.vp.Serve(ctx, fw) }()
+				return host, nil
+			}}})
+		t.Cleanup(func() { e.machine.Close(); serving.Wait() })
+	} else {
+		e.rig = printertest.New(t, printer.Config{Events: e.bus}, o.reply)
+		e.machine = e.rig.Machine
+	}
+	jo := job.Options{Files: e.files, Link: job.MachineLink{M: e.machine}, Bus: e.bus}
 	if o.scripts != nil {
 		s := *o.scripts
 		jo.Scripts = func() job.Scripts { return s }
 	}
 	e.job = job.New(jo)
-	e.rig.Machine.OnAction(func(name, _ string) { e.job.Action(name) })
+	e.machine.OnAction(func(name, _ string) { e.job.Action(name) })
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); e.job.Run(ctx) }()
 	go func() { defer wg.Done(); e.files.Run(ctx) }()
 	s := api.New(api.Deps{Auth: svc, Version: "test", Files: e.files, Job: e.job, Events: e.bus,
-		UploadMaxBytes: o.maxUpload, Profiles: profiles.New(db), Printer: e.rig.Machine})
+		UploadMaxBytes: o.maxUpload, Profiles: profiles.New(db), Printer: e.machine})
 	e.srv = httptest.NewServer(s)
 	t.Cleanup(func() {
 		e.srv.Close()

@@ -12,6 +12,8 @@ import (
 
 	"github.com/cuttleprint/cuttle/pkg/gcode"
 	"github.com/cuttleprint/cuttle/pkg/job"
+	"github.com/cuttleprint/cuttle/pkg/printer"
+	"github.com/cuttleprint/cuttle/pkg/virtualprinter"
 )
 
 // testScripts mark each script's place in the executed log.
@@ -97,7 +99,22 @@ func poll(s string) bool { return s == "M105" || strings.HasPrefix(s, "M155") ||
 
 func (e *filesEnv) connect() {
 	e.t.Helper()
-	e.rig.Connect(e.t)
+	if e.rig != nil {
+		e.rig.Connect(e.t)
+		return
+	}
+	wantCode(e.t, "connect", e.json("POST", "/api/connection", e.adminKey, `{"command":"connect","port":"VIRTUAL","baudrate":115200}`), 204)
+	if !await(10*time.Second, func() bool { return e.machine.Snapshot().State == printer.StateOperational }) {
+		e.t.Fatalf("not operational: %q", e.machine.Snapshot().StateText)
+	}
+}
+
+// executed is what the firmware executed so far.
+func (e *filesEnv) executed() []string {
+	if e.rig != nil {
+		return e.rig.Executed()
+	}
+	return e.vp.Executed()
 }
 
 // printFile uploads raw as name, starts it over the API and waits until the
@@ -301,7 +318,9 @@ func TestPrintCorpus(t *testing.T) {
 	if testing.Short() {
 		names = []string{"ps_cube20.gcode", "cura_cube20.gcode"}
 	}
-	e := newFilesEnv(t, filesOpts{scripts: &testScripts})
+	// The virtual printer runs moves, heating and dwells 10000 times faster
+	// than real time.
+	e := newFilesEnv(t, filesOpts{scripts: &testScripts, virtual: &virtualprinter.Config{TimeScale: 10000}})
 	e.connect()
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
@@ -309,9 +328,9 @@ func TestPrintCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			before := len(e.rig.Executed())
+			before := len(e.executed())
 			e.printFile(name, raw)
-			got := printSection(t, e.rig.Executed()[before:])
+			got := printSection(t, e.executed()[before:])
 			matchInOrder(t, got, jobLines(t, raw), poll)
 			if !await(5*time.Second, func() bool {
 				pr, _ := e.json("GET", "/api/files/local/"+name, e.roKey, "").json(t)["prints"].(map[string]any)
@@ -347,4 +366,63 @@ func corpusDir(t testing.TB) string {
 func itoa(i int) string {
 	b, _ := json.Marshal(i)
 	return string(b)
+}
+
+// TestVirtualPauseResumeCancel pauses, resumes and cancels a slicer file on
+// the virtual printer (moves 100 times faster than real time) and checks
+// where the scripts' lines land among the job's.
+func TestVirtualPauseResumeCancel(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(corpusDir(t), "ps_cube20.gcode"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := jobLines(t, raw)
+	e := newFilesEnv(t, filesOpts{scripts: &testScripts, virtual: &virtualprinter.Config{TimeScale: 100}})
+	e.connect()
+	wantCode(t, "upload", e.upload(e.adminKey, part{name: "file", filename: "cube.gcode", value: string(raw)}), 201)
+	wantCode(t, "select+print", e.json("POST", "/api/files/local/cube.gcode", e.adminKey, `{"command":"select","print":true}`), 204)
+	if !await(30*time.Second, func() bool { return len(e.executed()) > 400 }) {
+		t.Fatal("print did not get going")
+	}
+	wantCode(t, "pause", e.json("POST", "/api/job", e.adminKey, `{"command":"pause","action":"pause"}`), 204)
+	if !await(30*time.Second, func() bool { return e.state() == "Paused" && slices.Contains(e.executed(), "M117 paused") }) {
+		t.Fatalf("not paused: %q", e.state())
+	}
+	if f := e.machine.Snapshot().Flags; !f.Paused {
+		t.Errorf("printer flags %+v; want paused", f)
+	}
+	wantCode(t, "resume", e.json("POST", "/api/job", e.adminKey, `{"command":"pause","action":"resume"}`), 204)
+	n := len(e.executed())
+	if !await(30*time.Second, func() bool { return len(e.executed()) > n+200 }) {
+		t.Fatal("print did not resume")
+	}
+	wantCode(t, "cancel", e.json("POST", "/api/job", e.adminKey, `{"command":"cancel"}`), 204)
+	if !await(30*time.Second, func() bool { return e.state() == "Operational" && slices.Contains(e.executed(), "M140 S0") }) {
+		t.Fatalf("not cancelled: %q", e.state())
+	}
+	got := printSection(t, e.executed())
+	p := slices.Index(got, "M117 paused")
+	if p < 0 || got[p+1] != "M117 resuming" || got[p+2] != "G90" || got[p+3] != "M83" {
+		t.Fatalf("pause/resume block: %q", got[max(0, p-1):min(len(got), p+5)])
+	}
+	c := slices.Index(got, "M104 S0")
+	if c < p || !slices.Equal(got[c:c+2], []string{"M104 S0", "M140 S0"}) || c+2 != len(got) {
+		t.Fatalf("cancel script at %d of %d: %q", c, len(got), got[max(0, c-1):])
+	}
+	// Between start and cancel: a prefix of the job's lines, in order, each
+	// once, with only the pause/resume block inserted.
+	lines := append(slices.Clone(got[:p]), got[p+4:c]...)
+	k := 0
+	for _, g := range lines {
+		if poll(g) {
+			continue
+		}
+		if k >= len(want) || g != want[k] {
+			t.Fatalf("executed %q where job line %d %q was due", g, k, want[k])
+		}
+		k++
+	}
+	if k < 400 || k >= len(want) {
+		t.Errorf("executed %d of %d job lines before the cancel", k, len(want))
+	}
 }
