@@ -52,6 +52,7 @@ func wiring() []wireFunc {
 		wireFiles,
 		wireProfiles,
 		wireWeb,
+		wireWebcam,
 		wirePower,
 		wirePrinter,
 		wireJob,  // after the printer: the job streams through it

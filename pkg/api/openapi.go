@@ -297,6 +297,8 @@ func routeDocs() map[string]routeDoc {
 		"GET /api/cuttle/power/{name}":                d("One relay", "power", 200, "Object", 404),
 		"POST /api/cuttle/power/{name}":               withBody(d("Switch a relay: on, off, toggle", "power", 200, "Object", 400, 404, 503), "Command"),
 		"POST /api/util/test":                         withBody(d("Test a path in the data dir, a URL or server on this machine, a name, an address", "system", 200, "Object", 400), "Command"),
+		"GET /api/cuttle/bootstatus":                  d("Outcome of applying the boot-partition files (Wi-Fi, hostname, settings, SSH) on the appliance", "appliance", 200, "Object", 404),
+		"PREFIX /webcam/":                             d("The webcam stream (ustreamer on the appliance): ?action=stream, ?action=snapshot", "appliance", 200, "", 502, 503),
 		"PREFIX /sockjs":                              d("Push API: raw websocket at /sockjs/websocket and SockJS transports", "push", 200, ""),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -94,6 +95,9 @@ type Deps struct {
 	Job *job.Controller
 	// Profiles holds printer profiles (nil: no profile routes).
 	Profiles *profiles.Store
+	// WebcamUpstream is the camera stream server /webcam/ forwards to
+	// (ustreamer on the appliance); nil answers 503.
+	WebcamUpstream *url.URL
 }
 
 // publish puts e on the event bus, if there is one.
@@ -182,6 +186,7 @@ func (s *Server) routes() {
 	s.routesFiles()
 	s.routesJob()
 	s.routesProfiles()
+	s.routesAppliance()
 	s.routesUI() // last: the web UI answers what no route claims
 }
 

@@ -384,3 +384,20 @@ func writeFile(path string, data []byte, mode fs.FileMode) error {
 	}
 	return nil
 }
+
+// ReadReport reads the JSON report Apply left in the data partition, given
+// cuttle's data directory (DataDir/cuttle). It returns an error wrapping
+// fs.ErrNotExist when there is none: cuttle is not running on the image, or
+// the image never ran cuttle-bootconfig.
+func ReadReport(cuttleDir string) (Report, error) {
+	var r Report
+	p := filepath.Join(cuttleDir, filepath.Base(StatusJSONPath))
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return r, fmt.Errorf("bootcfg: %w", err)
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, fmt.Errorf("bootcfg: read %q: %w", p, err)
+	}
+	return r, nil
+}

@@ -285,3 +285,19 @@ func TestApplyUnwritableBootReportsError(t *testing.T) {
 		t.Error("the JSON report was not written although the data directory is fine")
 	}
 }
+
+func TestReadReport(t *testing.T) {
+	c := newCard(t)
+	c.put(t, bootcfg.WifiFile, "ssid=X\npassword=short\ncountry=GB\n")
+	want := c.apply(t, nil)
+	got, err := bootcfg.ReadReport(filepath.Join(c.data, "cuttle"))
+	if err != nil {
+		t.Fatalf("ReadReport: %v", err)
+	}
+	if got.OK != want.OK || len(got.Items) != len(want.Items) || got.Items[2].Message != want.Items[2].Message {
+		t.Errorf("ReadReport = %+v; want %+v", got, want)
+	}
+	if _, err := bootcfg.ReadReport(t.TempDir()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ReadReport(empty dir) error = %v; want one wrapping fs.ErrNotExist", err)
+	}
+}
