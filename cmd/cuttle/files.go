@@ -57,6 +57,9 @@ func wireJob(_ context.Context, a *app) error {
 	if a.deps.Printer != nil {
 		o.Link = job.MachineLink{M: a.deps.Printer}
 	}
+	if p := a.deps.PowerPolicy; p != nil {
+		o.BeforePrint = p.BeforePrint // the PSU comes on (and settles) before the first line
+	}
 	j := job.New(o)
 	if a.deps.Printer != nil {
 		a.deps.Printer.OnAction(func(name, _ string) { j.Action(name) })

@@ -138,7 +138,10 @@ func NewPolicy(ctx context.Context, cfg PolicyConfig, bank *Bank, clock Clock, p
 	if cfg.IdleWarning > cfg.IdleOff {
 		cfg.IdleWarning = cfg.IdleOff
 	}
-	p := &Policy{cfg: cfg, bank: bank, clock: clock, pub: pub, blocked: "disconnected"}
+	p := &Policy{cfg: cfg, bank: bank, clock: clock, pub: pub}
+	if cfg.IdleOff > 0 {
+		p.blocked = "disconnected" // until the first Observe
+	}
 	if s, err := bank.State(ctx, cfg.PSU); err == nil {
 		p.psuOn = s == On
 	}
