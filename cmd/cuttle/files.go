@@ -62,7 +62,7 @@ func wireJob(_ context.Context, a *app) error {
 	}
 	j := job.New(o)
 	if a.deps.Printer != nil {
-		a.deps.Printer.OnAction(func(name, _ string) { j.Action(name) })
+		job.Hook(a.deps.Printer, j)
 	}
 	a.deps.Job = j
 	a.goBackground(j.Run)

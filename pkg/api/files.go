@@ -39,6 +39,7 @@ func (s *Server) routesFiles() {
 	s.handle("DELETE", "/api/files/{loc}/{path:.+}", auth.PermFilesDelete, s.deleteFile)
 	s.handle("GET", "/downloads/files/{loc}/{path:.+}", auth.PermFilesDownload, s.download)
 	s.handle("HEAD", "/downloads/files/{loc}/{path:.+}", auth.PermFilesDownload, s.download)
+	s.routesSD()
 }
 
 // escapePath percent-escapes each component of a stored path for a URL.
@@ -174,6 +175,9 @@ func (s *Server) listingFresh(w http.ResponseWriter, r *http.Request, free int64
 	if s.deps.Job != nil {
 		p, _ := s.deps.Job.Selected()
 		fmt.Fprintf(h, "|%s", p)
+		for _, f := range s.deps.Job.SDFiles() {
+			fmt.Fprintf(h, "|%s:%d", f.Name, f.Size)
+		}
 	}
 	etag := `"` + hex.EncodeToString(h.Sum(nil))[:20] + `"`
 	w.Header().Set("ETag", etag)
@@ -199,8 +203,9 @@ func (s *Server) listingFresh(w http.ResponseWriter, r *http.Request, free int64
 	return false
 }
 
-// listing answers a location listing: {"files": [...], "free", "total"}.
-func (s *Server) listing(w http.ResponseWriter, r *http.Request) {
+// listing answers a listing of the local files ({"files": [...], "free",
+// "total"}), with the SD card's files too when withSD is set.
+func (s *Server) listing(w http.ResponseWriter, r *http.Request, withSD bool) {
 	q := r.URL.Query()
 	if parseBool(q.Get("force")) {
 		if err := s.deps.Files.Reconcile(r.Context()); err != nil {
@@ -222,16 +227,24 @@ func (s *Server) listing(w http.ResponseWriter, r *http.Request) {
 	if recursive {
 		depth = 0
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"files": s.tree(r, "", es, depth, q.Get("filter")), "free": free, "total": total})
+	all := s.tree(r, "", es, depth, q.Get("filter"))
+	if withSD {
+		all = append(all, s.sdEntries(r)...)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"files": all, "free": free, "total": total})
 }
 
-func (s *Server) listAllFiles(w http.ResponseWriter, r *http.Request) { s.listing(w, r) }
+func (s *Server) listAllFiles(w http.ResponseWriter, r *http.Request) { s.listing(w, r, true) }
 
 func (s *Server) listLocation(w http.ResponseWriter, r *http.Request) {
 	if !s.knownLocation(w, r) {
 		return
 	}
-	s.listing(w, r)
+	if mux.Vars(r)["loc"] == "sdcard" {
+		writeJSON(w, http.StatusOK, map[string]any{"files": s.sdEntries(r)})
+		return
+	}
+	s.listing(w, r, false)
 }
 
 // knownLocation writes 404 for anything but "local" (and "sdcard" with SD
@@ -241,6 +254,9 @@ func (s *Server) knownLocation(w http.ResponseWriter, r *http.Request) bool {
 	case "local":
 		return true
 	case "sdcard":
+		if s.sdEnabled() {
+			return true
+		}
 		writeError(w, http.StatusNotFound, "SD card support is disabled")
 		return false
 	default:
@@ -251,6 +267,10 @@ func (s *Server) knownLocation(w http.ResponseWriter, r *http.Request) bool {
 
 func (s *Server) getFile(w http.ResponseWriter, r *http.Request) {
 	if !s.knownLocation(w, r) {
+		return
+	}
+	if mux.Vars(r)["loc"] == "sdcard" {
+		s.sdFile(w, r, mux.Vars(r)["path"])
 		return
 	}
 	e, err := s.deps.Files.Get(r.Context(), mux.Vars(r)["path"])
@@ -280,6 +300,10 @@ func (s *Server) deleteFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := mux.Vars(r)["path"]
+	if mux.Vars(r)["loc"] == "sdcard" {
+		s.sdDelete(w, r, p)
+		return
+	}
 	e, err := s.deps.Files.Get(r.Context(), p)
 	if err != nil {
 		writeFilesError(w, err)

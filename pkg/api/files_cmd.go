@@ -48,6 +48,10 @@ func (s *Server) fileCommand(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p := mux.Vars(r)["path"]
+	if mux.Vars(r)["loc"] == "sdcard" && name != "unselect" {
+		s.sdCommand(w, r, name, p, printToo)
+		return
+	}
 	if name == "unselect" {
 		s.unselect(w, r, p)
 		return

@@ -101,7 +101,7 @@ func newFilesEnv(t testing.TB, o filesOpts) *filesEnv {
 		jo.Scripts = func() job.Scripts { return s }
 	}
 	e.job = job.New(jo)
-	e.machine.OnAction(func(name, _ string) { e.job.Action(name) })
+	job.Hook(e.machine, e.job)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); e.job.Run(ctx) }()

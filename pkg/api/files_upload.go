@@ -13,6 +13,7 @@ import (
 	"github.com/cuttleprint/cuttle/pkg/auth"
 	"github.com/cuttleprint/cuttle/pkg/events"
 	"github.com/cuttleprint/cuttle/pkg/files"
+	"github.com/gorilla/mux"
 )
 
 // maxFieldBytes bounds each non-file form field of an upload.
@@ -25,6 +26,10 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b
 // temporary file in the storage, or a folder creation.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	if !s.knownLocation(w, r) {
+		return
+	}
+	if mux.Vars(r)["loc"] == "sdcard" {
+		writeError(w, http.StatusConflict, "uploading to the printer's SD card is not supported: upload to local and print from there")
 		return
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))

@@ -426,3 +426,51 @@ func TestVirtualPauseResumeCancel(t *testing.T) {
 		t.Errorf("executed %d of %d job lines before the cancel", k, len(want))
 	}
 }
+
+// TestSDPrintVirtual lists, selects, prints, pauses and cancels files on the
+// virtual printer's SD card through the API.
+func TestSDPrintVirtual(t *testing.T) {
+	e := newFilesEnv(t, filesOpts{scripts: &testScripts, virtual: &virtualprinter.Config{TimeScale: 10000}})
+	body := strings.Repeat("G1 X10 Y10 F3000\nG1 X20 Y20\n", 50)
+	if err := e.vp.AddSDFile("cube.gco", []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	e.connect()
+	wantCode(t, "refresh", e.json("POST", "/api/printer/sd", e.adminKey, `{"command":"refresh"}`), 204)
+	wantCode(t, "bad sd command", e.json("POST", "/api/printer/sd", e.adminKey, `{"command":"eject"}`), 400)
+	r := e.json("GET", "/api/files/sdcard", e.roKey, "")
+	wantCode(t, "sd listing", r, 200)
+	var l struct {
+		Files []struct{ Name, Path, Origin string }
+	}
+	json.Unmarshal([]byte(r.body), &l)
+	if len(l.Files) != 1 || l.Files[0].Origin != "sdcard" || !strings.EqualFold(l.Files[0].Path, "cube.gco") {
+		t.Fatalf("sd listing = %s", r.body)
+	}
+	path := l.Files[0].Path
+	if all := e.json("GET", "/api/files", e.roKey, "").body; !strings.Contains(all, `"origin":"sdcard"`) {
+		t.Errorf("GET /api/files lacks the SD file: %s", all)
+	}
+	wantCode(t, "select+print sd", e.json("POST", "/api/files/sdcard/"+path, e.adminKey, `{"command":"select","print":true}`), 204)
+	if !await(30*time.Second, func() bool {
+		s := e.jobStatus()
+		p, _ := s["progress"].(map[string]any)
+		return s["state"] == "Operational" && p != nil && p["completion"] == float64(100)
+	}) {
+		t.Fatalf("SD print did not complete: %v", e.jobStatus())
+	}
+	ex := e.executed()
+	if !slices.Contains(ex, "M23 "+path) || !slices.Contains(ex, "M24") {
+		t.Errorf("executed %v; want M23 %s and M24", ex, path)
+	}
+	if s := e.jobStatus(); s["job"].(map[string]any)["file"].(map[string]any)["origin"] != "sdcard" {
+		t.Errorf("job file = %v", s["job"])
+	}
+	wantCode(t, "missing sd file", e.json("POST", "/api/files/sdcard/none.gco", e.adminKey, `{"command":"select"}`), 404)
+	wantCode(t, "upload to sd", e.upload(e.adminKey, part{name: "file", filename: "x.gcode", value: "G1\n"}), 201)
+	wantCode(t, "delete sd file", e.json("DELETE", "/api/files/sdcard/"+path, e.adminKey, ""), 204)
+	if !await(10*time.Second, func() bool { return slices.Contains(e.executed(), "M30 "+path) }) {
+		t.Errorf("M30 not sent: %v", e.executed())
+	}
+	wantCode(t, "sd state", e.json("GET", "/api/printer/sd", e.roKey, ""), 200)
+}

@@ -283,6 +283,8 @@ func routeDocs() map[string]routeDoc {
 		"DELETE /api/files/{loc}/{path:.+}":           d("Delete a file or a folder with its contents", "files", 204, "", 404, 409),
 		"GET /downloads/files/{loc}/{path:.+}":        d("Download a file (Range supported)", "files", 200, "", 404),
 		"HEAD /downloads/files/{loc}/{path:.+}":       d("Size and validators of a download", "files", 200, "", 404),
+		"GET /api/printer/sd":                         d("SD card state", "printer", 200, "Object", 404),
+		"POST /api/printer/sd":                        withBody(d("init, refresh or release the SD card", "printer", 204, "", 400, 404, 409), "Command"),
 		"GET /api/job":                                d("Current job, progress and state (200 even offline)", "job", 200, "Job"),
 		"POST /api/job":                               withBody(d("start, restart, pause (action pause|resume|toggle), cancel", "job", 204, "", 400, 403, 409), "Command"),
 		"GET /api/printerprofiles":                    d("Printer profiles by id", "printerprofiles", 200, "Object"),

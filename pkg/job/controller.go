@@ -86,7 +86,8 @@ type Controller struct {
 	pr    *run // the running print, nil when idle
 	last  *run // the last print, for progress after it ended
 	gen   uint64
-	gate  int    // > 0: Next feeds nothing until queued scripts are sent
+	gate  int // > 0: Next feeds nothing until queued scripts are sent
+	sd    sdCard
 	tasks []task // work for the worker, in order
 	wake  chan struct{}
 
@@ -103,8 +104,10 @@ type task struct {
 
 // selection is the selected file.
 type selection struct {
-	path string
-	size int64
+	path    string
+	size    int64
+	origin  string // "local" or "sdcard"
+	display string // SD files: the long name
 }
 
 // run is one print.
@@ -124,6 +127,7 @@ type run struct {
 	acked     int
 	ackedPos  int64
 	eof       bool
+	sd        bool // printing from the printer's SD card
 	pos       position
 	pauseUser string
 }
@@ -308,7 +312,7 @@ func (c *Controller) Select(ctx context.Context, path, user string) error {
 	if c.pr != nil {
 		return fmt.Errorf("job: select %q: %w", path, ErrBusy)
 	}
-	c.sel = &selection{path: e.Path, size: e.Size}
+	c.sel = &selection{path: e.Path, size: e.Size, origin: files.Location, display: e.Display}
 	c.last = nil
 	c.publish(events.FileSelected{FileName: e.Name(), Path: e.Path, Origin: files.Location, Size: e.Size, Owner: e.User})
 	return nil
@@ -334,7 +338,7 @@ func (c *Controller) Unselect() error {
 func (c *Controller) Release(path string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.sel == nil || (c.sel.path != path && !isBelow(c.sel.path, path)) {
+	if c.sel == nil || c.sel.origin == originSD || (c.sel.path != path && !isBelow(c.sel.path, path)) {
 		return nil
 	}
 	if c.pr != nil {
@@ -365,6 +369,9 @@ func (c *Controller) Start(ctx context.Context, user string) error {
 	defer c.mu.Unlock()
 	if err := c.startableLocked(); err != nil {
 		return err
+	}
+	if c.sel.origin == originSD {
+		return c.startSDLocked(user)
 	}
 	return c.startLocked(ctx, user)
 }
@@ -612,6 +619,13 @@ func (c *Controller) pauseLocked(user string) {
 	pr := c.pr
 	pr.pausedAt = c.o.Now()
 	pr.pauseUser = user
+	if pr.sd {
+		c.queueLocked(task{lines: []string{"M25"}})
+		c.setStateLocked(StatePaused)
+		c.scriptLocked("afterPrintPaused", c.o.Scripts().AfterPrintPaused, pr.pos, nil)
+		c.publish(events.PrintPaused{PrintFile: events.PrintFile{FileName: pr.path, Path: pr.path, Origin: originSD, Size: pr.size}, User: user})
+		return
+	}
 	c.setStateLocked(StatePausing)
 	c.scriptLocked("afterPrintPaused", c.o.Scripts().AfterPrintPaused, pr.pos, nil)
 	c.settleLocked()
@@ -622,6 +636,15 @@ func (c *Controller) resumeLocked(user string, script bool) {
 	if !pr.pausedAt.IsZero() {
 		pr.paused += c.o.Now().Sub(pr.pausedAt)
 		pr.pausedAt = time.Time{}
+	}
+	if pr.sd {
+		if script {
+			c.scriptLocked("beforePrintResumed", c.o.Scripts().BeforePrintResumed, pr.pos, nil)
+		}
+		c.queueLocked(task{lines: []string{"M24"}})
+		c.setStateLocked(StatePrinting)
+		c.publish(events.PrintResumed{PrintFile: events.PrintFile{FileName: pr.path, Path: pr.path, Origin: originSD, Size: pr.size}, User: user})
+		return
 	}
 	if pr.eof {
 		c.setStateLocked(StateFinishing)
@@ -654,6 +677,13 @@ func (c *Controller) Cancel(ctx context.Context, user string) error {
 func (c *Controller) cancelLocked(user string) {
 	pr := c.pr
 	pr.cancel()
+	if pr.sd {
+		c.queueLocked(task{lines: []string{"M25", "M26 S0", "M27 S0"}})
+		pr.pauseUser = user
+		c.scriptLocked("afterPrintCancelled", c.o.Scripts().AfterPrintCancelled, pr.pos, nil)
+		c.endLocked(false, "cancelled")
+		return
+	}
 	c.setStateLocked(StateCancelling)
 	c.publish(events.PrintCancelling{PrintFile: c.printFile(pr.path, pr.size, ""), User: user})
 	pr.pauseUser = user
@@ -672,6 +702,10 @@ func (c *Controller) Restart(ctx context.Context, user string) error {
 	pr.cancel()
 	pr.release()
 	c.pr = nil
+	if pr.sd {
+		c.queueLocked(task{lines: []string{"M26 S0"}})
+		return c.startSDLocked(user)
+	}
 	return c.startLocked(ctx, user)
 }
 
@@ -696,11 +730,13 @@ func (c *Controller) endLocked(success bool, reason string) {
 	c.gate = 0
 	c.setStateLocked(StateIdle)
 	link := c.link
-	c.queueLocked(task{then: func() {
-		if link != nil {
-			link.StopStream()
-		}
-	}})
+	if !pr.sd {
+		c.queueLocked(task{then: func() {
+			if link != nil {
+				link.StopStream()
+			}
+		}})
+	}
 	if success {
 		c.scriptLocked("afterPrintDone", c.o.Scripts().AfterPrintDone, pr.pos, nil)
 	}
@@ -716,7 +752,9 @@ func (c *Controller) endLocked(success bool, reason string) {
 			owner = e.User
 		}
 		pf := c.printFile(pr.path, pr.size, owner)
-		if err := c.o.Files.RecordPrint(ctx, pr.path, files.PrintRecord{Success: success, PrintTime: secs,
+		if pr.sd {
+			pf.Origin = originSD
+		} else if err := c.o.Files.RecordPrint(ctx, pr.path, files.PrintRecord{Success: success, PrintTime: secs,
 			Profile: profile, End: float64(now.UnixMilli()) / 1000}); err != nil {
 			c.o.Log.Warn("job: record print history", "path", pr.path, "err", err)
 		}

@@ -14,6 +14,10 @@ var (
 	ErrNotPrinting = errors.New("printer is neither printing nor paused")
 	// ErrNotPaused is returned by Restart when the print is not paused.
 	ErrNotPaused = errors.New("print is not paused")
-	// ErrNoFile is returned by Start when no file is selected.
-	ErrNoFile = errors.New("no file selected")
+	// ErrNoFile is returned by Start when no file is selected, and by the
+	// SD methods for a name the card does not list.
+	ErrNoFile = errors.New("no such file selected or listed")
+	// ErrUnknownCommand is returned for an SD command other than init,
+	// refresh or release.
+	ErrUnknownCommand = errors.New("unknown command")
 )

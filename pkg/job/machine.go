@@ -54,3 +54,10 @@ func (s protoSource) Next() (printer.Command, bool) {
 	text, tag, ok := s.src.Next()
 	return printer.Command{Text: text, Tag: tag}, ok
 }
+
+// Hook makes c hear m's host action commands and firmware messages (SD
+// listings and progress).
+func Hook(m *printer.Machine, c *Controller) {
+	m.OnAction(func(name, _ string) { c.Action(name) })
+	m.OnMessage(c.Message)
+}

@@ -3,6 +3,7 @@ package job
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
 // Status is GET /api/job's answer.
@@ -109,9 +110,24 @@ func (c *Controller) Status(ctx context.Context) Status {
 	if sel == nil {
 		return st
 	}
+	var an analysisInfo
+	if sel.origin == originSD {
+		st.Job.File = FileInfo{Name: ptr(sel.display), Path: ptr(sel.path), Display: ptr(sel.display), Origin: ptr(originSD)}
+		if sel.size >= 0 {
+			st.Job.File.Size = ptr(sel.size)
+		}
+	} else if !c.localStatus(ctx, sel, &st, &an) {
+		return st
+	}
+	c.progress(&st, pr, snap, now, an)
+	return st
+}
+
+// localStatus fills the job part for a local file; false when it is gone.
+func (c *Controller) localStatus(ctx context.Context, sel *selection, st *Status, an *analysisInfo) bool {
 	e, err := c.o.Files.Get(ctx, sel.path)
 	if err != nil {
-		return st
+		return false
 	}
 	name := e.Name()
 	st.Job.File = FileInfo{Name: &name, Path: ptr(e.Path), Display: ptr(e.Display), Origin: ptr("local"),
@@ -119,8 +135,7 @@ func (c *Controller) Status(ctx context.Context) Status {
 	if e.User != "" {
 		st.Job.User = ptr(e.User)
 	}
-	var an analysisInfo
-	if e.Analysis != nil && json.Unmarshal(e.Analysis, &an) == nil {
+	if e.Analysis != nil && json.Unmarshal(e.Analysis, an) == nil {
 		st.Job.EstimatedPrintTime = an.EstimatedPrintTime
 		st.Job.Filament = an.Filament
 	}
@@ -134,8 +149,13 @@ func (c *Controller) Status(ctx context.Context) Status {
 			st.Job.LastPrintTime = ptr(v)
 		}
 	}
+	return true
+}
+
+// progress fills the progress part from a snapshot of the print.
+func (c *Controller) progress(st *Status, pr *run, snap run, now time.Time, an analysisInfo) {
 	if pr == nil {
-		return st
+		return
 	}
 	end := now
 	if !snap.ended.IsZero() {
@@ -159,5 +179,4 @@ func (c *Controller) Status(ctx context.Context) Status {
 	if origin != "" {
 		st.Progress.PrintTimeLeftOrigin = &origin
 	}
-	return st
 }

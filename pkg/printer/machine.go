@@ -94,6 +94,7 @@ type Machine struct {
 	hooks   []ConnectHook
 	filters []Filter
 	actions []func(name, params string)
+	msgs    []func(protocol.Message) // see OnMessage
 
 	connMu sync.Mutex // serialises Connect, Disconnect and Close
 

@@ -77,6 +77,12 @@ func (o *observer) Received(line string, msg protocol.Message) {
 	for _, fn := range actions {
 		fn(action.Name, action.Params)
 	}
+	m.hookMu.Lock()
+	msgs := m.msgs
+	m.hookMu.Unlock()
+	for _, fn := range msgs {
+		fn(msg)
+	}
 }
 
 func (m *Machine) addTempsLocked(t protocol.Temperatures) {
