@@ -9,13 +9,12 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cuttleprint/cuttle/pkg/auth"
+	"github.com/cuttleprint/cuttle/pkg/gcode/gcodetest"
 	"github.com/cuttleprint/cuttle/pkg/settings"
 )
 
@@ -125,18 +124,7 @@ func (f *form) file(name string, content []byte) *form {
 
 func (f *form) done() *form { f.w.Close(); return f }
 
-func corpus(t *testing.T, name string) []byte {
-	t.Helper()
-	for dir := "."; ; dir = filepath.Join(dir, "..") {
-		p := filepath.Join(dir, "..", "shared", "gcode", name)
-		if raw, err := os.ReadFile(p); err == nil {
-			return raw
-		}
-		if abs, _ := filepath.Abs(dir); abs == "/" {
-			t.Skipf("skipped: ../shared/gcode/%s not found", name)
-		}
-	}
-}
+func corpus(t *testing.T, name string) []byte { return gcodetest.Read(t, name) }
 
 // approve plays the user's side of an app-key request: log in in a browser
 // and allow the request.

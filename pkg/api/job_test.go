@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"github.com/cuttleprint/cuttle/pkg/gcode/gcodetest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -343,25 +344,7 @@ func TestPrintCorpus(t *testing.T) {
 }
 
 // corpusDir finds ../shared/gcode (or $CUTTLE_GCODE_CORPUS) or skips.
-func corpusDir(t testing.TB) string {
-	if d := os.Getenv("CUTTLE_GCODE_CORPUS"); d != "" {
-		return d
-	}
-	dir, _ := os.Getwd()
-	for {
-		c := filepath.Join(dir, "shared", "gcode")
-		if st, err := os.Stat(c); err == nil && st.IsDir() {
-			return c
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	t.Skip("corpus folder shared/gcode is absent; set CUTTLE_GCODE_CORPUS")
-	return ""
-}
+func corpusDir(t testing.TB) string { return gcodetest.Dir(t) }
 
 func itoa(i int) string {
 	b, _ := json.Marshal(i)

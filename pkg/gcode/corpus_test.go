@@ -10,46 +10,12 @@ import (
 	"testing"
 
 	"github.com/cuttleprint/cuttle/pkg/gcode"
+	"github.com/cuttleprint/cuttle/pkg/gcode/gcodetest"
 )
 
-// corpusDir finds the shared corpus: $CUTTLE_GCODE_CORPUS if set, else the
-// first "shared/gcode" folder found walking up from the test's working
-// directory (the repository root's ../shared/gcode, also from a git
-// worktree one level deeper).
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("CUTTLE_GCODE_CORPUS"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		c := filepath.Join(dir, "shared", "gcode")
-		if st, err := os.Stat(c); err == nil && st.IsDir() {
-			return c
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	t.Skip("corpus folder shared/gcode (../shared/gcode from the repository root) is absent; set CUTTLE_GCODE_CORPUS to run the corpus checks")
-	return ""
-}
+func corpusDir(t testing.TB) string { return gcodetest.Dir(t) }
 
-func corpusFiles(t testing.TB) []string {
-	files, err := filepath.Glob(filepath.Join(corpusDir(t), "*.gcode"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Skip("no *.gcode in the corpus folder")
-	}
-	return files
-}
+func corpusFiles(t testing.TB) []string { return gcodetest.Files(t) }
 
 func analyseFile(t testing.TB, path string, opts gcode.Options) *gcode.Result {
 	t.Helper()
