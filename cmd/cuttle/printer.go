@@ -44,6 +44,6 @@ func wirePrinter(ctx context.Context, a *app) error {
 }
 
 // builtinPorts are the ports served in-process.
-func builtinPorts(*app) map[string]printer.PortOpener {
-	return map[string]printer.PortOpener{}
+func builtinPorts(a *app) map[string]printer.PortOpener {
+	return map[string]printer.PortOpener{"VIRTUAL": virtualPort(a)}
 }
