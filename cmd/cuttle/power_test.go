@@ -95,22 +95,27 @@ power:
 	}
 	defer ws.CloseNow()
 	ws.SetReadLimit(16 << 20)
-	if err := ws.Write(wsCtx, websocket.MessageText, []byte(`{"auth":"op:`+login.Session+`"}`)); err != nil {
-		t.Fatal(err)
-	}
-	untilPlugin := func() string {
+	until := func(kind string) string {
 		t.Helper()
 		for {
 			_, data, err := ws.Read(wsCtx)
 			if err != nil {
-				t.Fatalf("waiting for a push plugin message: %v", err)
+				t.Fatalf("waiting for a push %s message: %v", kind, err)
 			}
 			var m map[string]json.RawMessage
-			if json.Unmarshal(data, &m) == nil && m["plugin"] != nil {
-				return string(m["plugin"])
+			if json.Unmarshal(data, &m) == nil && m[kind] != nil {
+				return string(m[kind])
 			}
 		}
 	}
+	// Auth with cuttle's ack, so the switching below happens after push knows the user.
+	if err := ws.Write(wsCtx, websocket.MessageText, []byte(`{"auth":"op:`+login.Session+`","ack":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	if ack := until("cuttleAuth"); !strings.Contains(ack, `"ok":true`) {
+		t.Fatalf("push auth ack = %s", ack)
+	}
+	untilPlugin := func() string { t.Helper(); return until("plugin") }
 
 	if code, body := do("GET", "/api/plugin/psucontrol", ""); code != 200 || body != `{"isPSUOn":false}` {
 		t.Errorf("GET psucontrol = %d %s; want 200 off (start-up off)", code, body)
