@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -49,18 +48,22 @@ func selfOrAdmin(w http.ResponseWriter, r *http.Request, name string) bool {
 	return false
 }
 
-// userError maps auth errors to statuses.
-func (s *Server) userError(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, auth.ErrNoUser):
-		writeError(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, auth.ErrUserExists):
-		writeError(w, http.StatusConflict, err.Error())
-	case errors.Is(err, auth.ErrInvalid):
-		writeError(w, http.StatusBadRequest, err.Error())
-	default:
-		s.internal(w, r, err)
+// userError answers an error of the user calls.
+func (s *Server) userError(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
+
+// ownUser resolves the {name} of the path to a user the caller may act on
+// (themselves, or anyone for an admin); it answers 403 or 404 when not.
+func (s *Server) ownUser(w http.ResponseWriter, r *http.Request) (*auth.User, bool) {
+	name := mux.Vars(r)["name"]
+	if !selfOrAdmin(w, r, name) {
+		return nil, false
 	}
+	u, err := s.deps.Auth.User(r.Context(), name)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	return u, true
 }
 
 func (s *Server) usersList(w http.ResponseWriter, r *http.Request, status int) {
@@ -122,13 +125,8 @@ func contains(list []string, v string) bool {
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
-	name := mux.Vars(r)["name"]
-	if !selfOrAdmin(w, r, name) {
-		return
-	}
-	u, err := s.deps.Auth.User(r.Context(), name)
-	if err != nil {
-		s.userError(w, r, err)
+	u, ok := s.ownUser(w, r)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, newUserRecord(u, true))
@@ -222,13 +220,8 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getUserSettings(w http.ResponseWriter, r *http.Request) {
-	name := mux.Vars(r)["name"]
-	if !selfOrAdmin(w, r, name) {
-		return
-	}
-	u, err := s.deps.Auth.User(r.Context(), name)
-	if err != nil {
-		s.userError(w, r, err)
+	u, ok := s.ownUser(w, r)
+	if !ok {
 		return
 	}
 	if u.Settings == nil {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -53,12 +52,8 @@ func (s *Server) appKeyRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := s.deps.AppKeys.Request(body.App, body.User, client)
-	if errors.Is(err, auth.ErrInvalid) {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
 	if err != nil {
-		s.internal(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	base := baseURL(r)
@@ -95,17 +90,11 @@ func (s *Server) appKeyDecision(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := auth.UserFrom(r.Context())
-	err := s.deps.AppKeys.Decide(r.Context(), mux.Vars(r)["token"], id.User, *body.Decision)
-	switch {
-	case errors.Is(err, auth.ErrNoRequest):
-		writeError(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, auth.ErrNotYours):
-		writeError(w, http.StatusForbidden, err.Error())
-	case err != nil:
-		s.internal(w, r, err)
-	default:
-		noContent(w)
+	if err := s.deps.AppKeys.Decide(r.Context(), mux.Vars(r)["token"], id.User, *body.Decision); err != nil {
+		s.fail(w, r, err)
+		return
 	}
+	noContent(w)
 }
 
 // appKeyTarget is the user whose keys a management call is about: the
@@ -131,12 +120,8 @@ func (s *Server) appKeyList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		ak, err := s.deps.AppKeys.Key(r.Context(), user, app)
-		if errors.Is(err, auth.ErrNoAppKey) {
-			writeError(w, http.StatusNotFound, err.Error())
-			return
-		}
 		if err != nil {
-			s.internal(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"key": ak})
@@ -206,13 +191,8 @@ func (s *Server) appKeyCommand(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		err := s.deps.AppKeys.Revoke(r.Context(), target, app)
-		if errors.Is(err, auth.ErrNoAppKey) {
-			writeError(w, http.StatusNotFound, err.Error())
-			return
-		}
-		if err != nil {
-			s.internal(w, r, err)
+		if err := s.deps.AppKeys.Revoke(r.Context(), target, app); err != nil {
+			s.fail(w, r, err)
 			return
 		}
 		noContent(w)

@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"sort"
 
@@ -155,12 +154,8 @@ func (s *Server) postSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next, err := s.deps.Settings.Update(patch)
-	if errors.Is(err, settings.ErrType) || errors.Is(err, settings.ErrInvalid) {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
 	if err != nil {
-		s.internal(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if s.deps.OnSettingsUpdated != nil {

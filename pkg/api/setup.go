@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/cuttleprint/cuttle/pkg/auth"
@@ -45,12 +44,8 @@ func (s *Server) postSetup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := s.deps.Auth.AddFirstAdmin(r.Context(), auth.NewUser{Name: req.User, Password: req.Pass})
-	if errors.Is(err, auth.ErrSetupDone) {
-		writeError(w, http.StatusConflict, "setup is done: an admin exists")
-		return
-	}
 	if err != nil {
-		s.userError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, newUserRecord(u, false))

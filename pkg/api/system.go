@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -56,17 +55,11 @@ func (s *Server) listCommands(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) runCommand(w http.ResponseWriter, r *http.Request) {
 	v := mux.Vars(r)
-	err := s.deps.Commands.Run(r.Context(), v["source"], v["action"])
-	switch {
-	case errors.Is(err, system.ErrUnknown):
-		writeError(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, system.ErrFailed):
-		writeError(w, http.StatusInternalServerError, err.Error())
-	case err != nil:
-		s.internal(w, r, err)
-	default:
-		noContent(w)
+	if err := s.deps.Commands.Run(r.Context(), v["source"], v["action"]); err != nil {
+		s.fail(w, r, err)
+		return
 	}
+	noContent(w)
 }
 
 func (s *Server) systemInfo(w http.ResponseWriter, r *http.Request) {
@@ -96,13 +89,8 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteLog(w http.ResponseWriter, r *http.Request) {
-	err := s.deps.Logs.Delete(mux.Vars(r)["name"])
-	if errors.Is(err, system.ErrNoLog) {
-		writeError(w, http.StatusNotFound, err.Error())
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
+	if err := s.deps.Logs.Delete(mux.Vars(r)["name"]); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	noContent(w)

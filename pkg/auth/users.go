@@ -360,10 +360,8 @@ func (s *Service) DeleteUser(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		if u.APIKey != "" {
-			if err := tx.Bucket(store.BucketAPIKeys).Delete(keyID(u.APIKey)); err != nil {
-				return err
-			}
+		if err := dropKey(tx, u); err != nil {
+			return err
 		}
 		if err := deleteRemembered(tx, name); err != nil {
 			return err
@@ -415,14 +413,11 @@ func (s *Service) GenerateKey(ctx context.Context, name string) (string, error) 
 		if err != nil {
 			return err
 		}
-		keys := tx.Bucket(store.BucketAPIKeys)
-		if u.APIKey != "" {
-			if err := keys.Delete(keyID(u.APIKey)); err != nil {
-				return err
-			}
+		if err := dropKey(tx, u); err != nil {
+			return err
 		}
 		u.APIKey = key
-		if err := keys.Put(keyID(key), []byte(name)); err != nil {
+		if err := tx.Bucket(store.BucketAPIKeys).Put(keyID(key), []byte(name)); err != nil {
 			return err
 		}
 		return putUser(tx.Bucket(store.BucketUsers), u)
@@ -434,6 +429,19 @@ func (s *Service) GenerateKey(ctx context.Context, name string) (string, error) 
 	return key, nil
 }
 
+// dropKey removes u's API key from the key index and from u (the caller
+// stores u).
+func dropKey(tx *bolt.Tx, u *User) error {
+	if u.APIKey == "" {
+		return nil
+	}
+	if err := tx.Bucket(store.BucketAPIKeys).Delete(keyID(u.APIKey)); err != nil {
+		return fmt.Errorf("auth: drop key of %q: %w", u.Name, err)
+	}
+	u.APIKey = ""
+	return nil
+}
+
 // RevokeKey removes the named user's API key; it stops working at once, and
 // so do sessions opened with it.
 func (s *Service) RevokeKey(ctx context.Context, name string) error {
@@ -442,12 +450,9 @@ func (s *Service) RevokeKey(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		if u.APIKey != "" {
-			if err := tx.Bucket(store.BucketAPIKeys).Delete(keyID(u.APIKey)); err != nil {
-				return err
-			}
+		if err := dropKey(tx, u); err != nil {
+			return err
 		}
-		u.APIKey = ""
 		return putUser(tx.Bucket(store.BucketUsers), u)
 	})
 	if err != nil {
