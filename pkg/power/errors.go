@@ -23,6 +23,11 @@ var (
 	// malformed.
 	ErrInvalidConfig = errors.New("power: invalid config")
 
+	// ErrNotPowered is returned by Policy.BeforeConnect and BeforePrint when
+	// the PSU was switched on but its sense line still reads off after the
+	// settle time.
+	ErrNotPowered = errors.New("power: supply did not come on")
+
 	// ErrUnknownAction is returned by ParseAction for anything but on, off
 	// and toggle.
 	ErrUnknownAction = errors.New("power: unknown action")

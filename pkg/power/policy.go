@@ -186,7 +186,15 @@ func (p *Policy) ensureOn(ctx context.Context, why string) error {
 	if _, err := p.bank.Switch(ctx, p.cfg.PSU, ActionOn); err != nil {
 		return fmt.Errorf("power: switch %q on before %s: %w", p.cfg.PSU, why, err)
 	}
-	return p.sleep(ctx, p.cfg.SettleTime)
+	if err := p.sleep(ctx, p.cfg.SettleTime); err != nil {
+		return err
+	}
+	// A sense line that still reads off means the supply did not come up.
+	if st, err := p.bank.StatusOf(ctx, p.cfg.PSU); err == nil && st.SensePin != "" && st.Sensed != On {
+		return fmt.Errorf("power: %q switched on before %s, but its sense line %s still reads off after %s: %w",
+			p.cfg.PSU, why, st.SensePin, p.cfg.SettleTime, ErrNotPowered)
+	}
+	return nil
 }
 
 func (p *Policy) sleep(ctx context.Context, d time.Duration) error {

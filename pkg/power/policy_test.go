@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpiotest"
 
 	"github.com/cuttleprint/cuttle/pkg/events"
 	"github.com/cuttleprint/cuttle/pkg/power"
@@ -418,5 +422,50 @@ func TestPolicy_Close(t *testing.T) {
 	f.clock.Advance(time.Hour)
 	if f.psu.Get() != power.On || f.clock.Pending() != 0 {
 		t.Errorf("after Close: PSU %s, %d timers; want on, 0", f.psu.Get(), f.clock.Pending())
+	}
+}
+
+// Ensure that a PSU whose sense line stays off after the settle time fails
+// the connection with the reason, and one that comes up does not.
+func TestPolicy_BeforeConnectChecksSense(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		comesUp bool
+	}{{"comes-up", true}, {"stays-dark", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			out, sense := &gpiotest.Pin{N: "OUT"}, &gpiotest.Pin{N: "SENSE"}
+			g, err := power.NewGPIO(power.RelayConfig{Name: "psu", Pin: "OUT", SensePin: "SENSE"}, out, sense)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bank := power.NewBank(nil)
+			must(t, bank.Add(ctx, "psu", g))
+			clock := powertest.NewClock(t0)
+			cfg := power.DefaultPolicyConfig()
+			pol, err := power.NewPolicy(ctx, cfg, bank, clock, nil)
+			must(t, err)
+			done := make(chan error, 1)
+			go func() { done <- pol.BeforeConnect(ctx) }()
+			clock.WaitPending(1)
+			if tc.comesUp {
+				setLevel(sense, gpio.High)
+			}
+			clock.Advance(cfg.SettleTime)
+			err = <-done
+			if tc.comesUp && err != nil {
+				t.Errorf("BeforeConnect() = %v; want nil", err)
+			}
+			if !tc.comesUp && (!errors.Is(err, power.ErrNotPowered) || !strings.Contains(err.Error(), "sense line SENSE")) {
+				t.Errorf("BeforeConnect() = %v; want ErrNotPowered naming the sense line", err)
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
