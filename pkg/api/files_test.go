@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cuttleprint/cuttle/pkg/api"
 	"github.com/cuttleprint/cuttle/pkg/auth"
@@ -52,6 +53,8 @@ type filesOpts struct {
 	// virtual, when set, puts the virtual printer behind port VIRTUAL
 	// instead of the scripted firmware.
 	virtual *virtualprinter.Config
+	// analyse is the storage's analyser (none when nil).
+	analyse files.Analyser
 }
 
 func newFilesEnv(t testing.TB, o filesOpts) *filesEnv {
@@ -76,7 +79,7 @@ func newFilesEnv(t testing.TB, o filesOpts) *filesEnv {
 	e.adminKey, _ = svc.GenerateKey(ctx, "admin")
 	e.roKey, _ = svc.GenerateKey(ctx, "ro")
 	e.userKey, _ = svc.GenerateKey(ctx, "user")
-	e.files, err = files.Open(ctx, files.Options{Root: e.root, DB: db, Bus: e.bus})
+	e.files, err = files.Open(ctx, files.Options{Root: e.root, DB: db, Bus: e.bus, Analyse: o.analyse})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,4 +456,39 @@ func TestPrinterProfiles(t *testing.T) {
 	wantCode(t, "delete default", e.json("DELETE", "/api/printerprofiles/_default", e.adminKey, ""), 409)
 	wantCode(t, "delete", e.json("DELETE", "/api/printerprofiles/ender", e.adminKey, ""), 204)
 	wantCode(t, "get deleted", e.json("GET", "/api/printerprofiles/ender", e.adminKey, ""), 404)
+}
+
+func TestAnalysisProgressVisible(t *testing.T) {
+	half := make(chan struct{})
+	finish := make(chan struct{})
+	var once sync.Once
+	analyse := func(ctx context.Context, r io.Reader, size int64, progress func(float64)) (any, error) {
+		n, _ := io.Copy(io.Discard, r)
+		progress(0.5)
+		once.Do(func() { close(half) })
+		select {
+		case <-finish:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return map[string]any{"estimatedPrintTime": float64(n) * 10, "filament": map[string]any{"tool0": map[string]any{"length": 1.5}}}, nil
+	}
+	e := newFilesEnv(t, filesOpts{analyse: analyse})
+	wantCode(t, "upload", e.upload(e.adminKey, part{name: "file", filename: "a.gcode", value: "G1 X1\n"}), 201)
+	<-half
+	ga := func() map[string]any {
+		m, _ := e.json("GET", "/api/files/local/a.gcode", e.roKey, "").json(t)["gcodeAnalysis"].(map[string]any)
+		return m
+	}
+	if m := ga(); m["progress"] != 0.5 {
+		t.Errorf("gcodeAnalysis while running = %v; want progress 0.5", m)
+	}
+	close(finish)
+	if !await(5*time.Second, func() bool { return ga()["estimatedPrintTime"] == float64(60) }) {
+		t.Fatalf("gcodeAnalysis after the analysis = %v", ga())
+	}
+	if _, ok := ga()["progress"]; ok {
+		t.Errorf("progress still shown after the analysis: %v", ga())
+	}
+	wantCode(t, "analyse again", e.json("POST", "/api/files/local/a.gcode", e.adminKey, `{"command":"analyse"}`), 204)
 }

@@ -179,6 +179,7 @@ func (s *Storage) analyseOne(ctx context.Context, p string) {
 		msg = "encode analysis: " + err.Error()
 		raw = nil
 	}
+	s.queue.finish() // no progress shown from here on; the result follows
 	_, err = s.update(context.WithoutCancel(ctx), p, func(cur *Entry) error {
 		if cur.Hash != e.Hash {
 			return errStale
