@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/cuttleprint/cuttle/pkg/printer"
 	"github.com/cuttleprint/cuttle/pkg/printer/printertest"
 	"github.com/cuttleprint/cuttle/pkg/push"
+	"github.com/cuttleprint/cuttle/pkg/virtualprinter"
 )
 
 // corpus is the dense file the print benchmark streams (its moves), looked up
@@ -121,64 +123,92 @@ func (e *env) watch(b *testing.B, key string, arrived chan struct{}) *watcher {
 }
 
 // BenchmarkPrint streams the moves of a dense corpus file through a printer
-// Machine (over the scripted Marlin of printertest) while N admin clients watch
-// over websockets, with terminal lines: it reports lines/s to the printer and
-// what the clients received.
+// Machine while N admin clients watch over websockets, terminal lines
+// included: it reports lines/s to the printer, the process's CPU per line and
+// what the clients received. Two printers: "scripted" answers at once (the
+// host's CPU is the limit, the worst case for push), "virtual" is the
+// simulated Marlin at 250000 baud (the link is the limit, as on hardware).
 func BenchmarkPrint(b *testing.B) {
 	moves := corpusMoves(b)
-	for _, n := range []int{0, 200} {
-		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
-			var rig *printertest.Rig
-			e := newEnv(b, func(o *push.Options) {
-				rig = printertest.New(b, printer.Config{Events: o.Bus, Log: quietLog()}, nil)
-				o.Source = push.NewMachineSource(rig.Machine, nil)
-				o.CurrentInterval = 500 * time.Millisecond
-				o.Log = quietLog()
+	for _, fw := range []string{"scripted", "virtual"} {
+		for _, n := range []int{0, 200} {
+			b.Run(fmt.Sprintf("printer=%s/clients=%d", fw, n), func(b *testing.B) {
+				benchPrint(b, fw, n, moves)
 			})
-			key := e.user("admin", auth.GroupAdmins)
-			var ws []*watcher
-			arrived := make(chan struct{}, n)
-			for i := 0; i < n; i++ {
-				ws = append(ws, e.watch(b, key, arrived))
+		}
+	}
+}
+
+func benchPrint(b *testing.B, fw string, n int, moves []string) {
+	var rig *printertest.Rig
+	port := printertest.Port
+	if fw == "virtual" {
+		moves = moves[:min(len(moves), 500)]
+		port = "VIRTUAL"
+	}
+	e := newEnv(b, func(o *push.Options) {
+		cfg := printer.Config{Events: o.Bus, Log: quietLog(), Builtin: map[string]printer.PortOpener{
+			"VIRTUAL": func(ctx context.Context, baud int) (io.ReadWriteCloser, error) {
+				host, dev := net.Pipe()
+				vp := virtualprinter.New(virtualprinter.Config{Baud: 250000, AdvancedOK: true, TimeScale: 1000})
+				go vp.Serve(ctx, dev)
+				return host, nil
+			}}}
+		rig = printertest.New(b, cfg, nil)
+		o.Source = push.NewMachineSource(rig.Machine, nil)
+		o.Log = quietLog()
+		o.CurrentInterval = 500 * time.Millisecond // OctoPrint's default rate
+	})
+	key := e.user("admin", auth.GroupAdmins)
+	var ws []*watcher
+	arrived := make(chan struct{}, n)
+	for i := 0; i < n; i++ {
+		ws = append(ws, e.watch(b, key, arrived))
+	}
+	if err := rig.Machine.Connect(context.Background(), port, 250000); err != nil {
+		b.Fatal(err)
+	}
+	if !rig.Await(func() bool { return rig.Machine.Snapshot().State == printer.StateOperational }) {
+		b.Fatalf("%s printer not operational: %s", fw, rig.Machine.Snapshot().StateText)
+	}
+	e.settle(n, arrived)
+	var lines, msgs, size int64
+	var elapsed, cpu time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		j := &feed{cmds: moves, done: make(chan struct{})}
+		var once sync.Once
+		for _, w := range ws {
+			w.msgs.Store(0)
+			w.size.Store(0)
+		}
+		start, cpu0 := time.Now(), cpuTime()
+		if err := rig.Machine.Stream(j, func(c printer.Command) {
+			if c.Tag != nil {
+				once.Do(func() { close(j.done) })
 			}
-			rig.Connect(b)
-			e.settle(n, arrived)
-			var lines, msgs, size int64
-			var elapsed, cpu time.Duration
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				j := &feed{cmds: moves, done: make(chan struct{})}
-				var once sync.Once
-				start, cpu0 := time.Now(), cpuTime()
-				for _, w := range ws {
-					w.msgs.Store(0)
-					w.size.Store(0)
-				}
-				if err := rig.Machine.Stream(j, func(c printer.Command) {
-					if c.Tag != nil {
-						once.Do(func() { close(j.done) })
-					}
-				}); err != nil {
-					b.Fatal(err)
-				}
-				<-j.done
-				elapsed += time.Since(start)
-				cpu += cpuTime() - cpu0
-				rig.Machine.StopStream()
-				lines += int64(len(moves))
-				for _, w := range ws {
-					msgs += w.msgs.Load()
-					size += w.size.Load()
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(lines)/elapsed.Seconds(), "lines/s")
-			b.ReportMetric(float64(cpu.Microseconds())/float64(lines), "cpu-µs/line")
-			if n > 0 {
-				b.ReportMetric(float64(msgs)/elapsed.Seconds(), "msgs/s")
-				b.ReportMetric(float64(size)/elapsed.Seconds()/1e6, "MB/s")
-			}
-		})
+		}); err != nil {
+			b.Fatal(err)
+		}
+		<-j.done
+		elapsed += time.Since(start)
+		cpu += cpuTime() - cpu0
+		rig.Machine.StopStream()
+		lines += int64(len(moves))
+		for _, w := range ws {
+			msgs += w.msgs.Load()
+			size += w.size.Load()
+		}
+	}
+	b.StopTimer()
+	if st := rig.Machine.Snapshot().Stats; st.Resends > 0 || st.Timeouts > 0 {
+		b.Logf("%s printer: %d resends, %d timeouts over %d lines", fw, st.Resends, st.Timeouts, st.Lines)
+	}
+	b.ReportMetric(float64(lines)/elapsed.Seconds(), "lines/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(lines), "cpu-µs/line")
+	if n > 0 {
+		b.ReportMetric(float64(msgs)/elapsed.Seconds(), "msgs/s")
+		b.ReportMetric(float64(size)/elapsed.Seconds()/1e6, "MB/s")
 	}
 }
 

@@ -318,27 +318,23 @@ func (c *client) sendCurrent() {
 }
 
 // stateMessage builds `{"<kind>":{status…,"temps":[…],"logs":[…],"messages":[…],"serverTime":…}}`
-// from shared encoded parts, and advances the client's cursors.
+// from shared encoded parts, and advances the client's cursors. Everything but
+// serverTime is shared by the clients that are at the same cursors with the
+// same view (most of them, since they follow the same refreshes), so it is
+// built once per snapshot and copied.
 func (c *client) stateMessage(kind string, snap *snapshot, temps, logs, msgs uint64) []byte {
-	b := make([]byte, 0, len(snap.status)+256)
-	b = append(b, `{"`...)
-	b = append(b, kind...)
-	b = append(b, `":{`...)
-	b = append(b, snap.status...)
-	b = append(b, `,"temps":`...)
-	b = appendEntries(b, snap.temps.since(temps), nil)
-	if c.terminal() {
-		if c.filter.logs.on {
-			b = append(b, `,"logs":`...)
-			b = appendEntries(b, snap.logs.since(logs), c.filter.logs.keep())
-		}
-		if c.filter.messages.on {
-			b = append(b, `,"messages":`...)
-			b = appendEntries(b, snap.messages.since(msgs), c.filter.messages.keep())
-		}
+	v := view{kind: kind, temps: temps, logs: logs, msgs: msgs, terminal: c.terminal(),
+		logsOn: c.filter.logs.on, msgsOn: c.filter.messages.on}
+	var body []byte
+	if c.filter.logs.re == nil && c.filter.messages.re == nil {
+		body = snap.body(v, nil, nil)
+	} else {
+		body = buildBody(snap, v, c.filter.logs.keep(), c.filter.messages.keep())
 	}
-	b = append(b, `,"serverTime":`...)
 	now := c.srv.opts.Now()
+	b := make([]byte, 0, len(body)+40)
+	b = append(b, body...)
+	b = append(b, `,"serverTime":`...)
 	b = strconv.AppendFloat(b, float64(now.UnixMicro())/1e6, 'f', -1, 64)
 	b = append(b, "}}"...)
 	c.temps, c.logs, c.messages = snap.temps.end(), snap.logs.end(), snap.messages.end()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"sync"
 )
 
 // Retention of the shared records, per kind.
@@ -21,6 +22,52 @@ type snapshot struct {
 	temps    record
 	logs     record
 	messages record
+
+	mu     sync.Mutex      // guards bodies
+	bodies map[view][]byte // state messages built from this snapshot, without serverTime
+}
+
+// view is what a state message built from a snapshot depends on, besides the
+// snapshot: the kind, the client's cursors and what the client sees.
+type view struct {
+	kind                     string
+	temps, logs, msgs        uint64
+	terminal, logsOn, msgsOn bool
+}
+
+// body returns the state message for v up to (without) serverTime, built once.
+func (s *snapshot) body(v view, keepLog, keepMsg func(string) bool) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.bodies[v]; ok {
+		return b
+	}
+	b := buildBody(s, v, keepLog, keepMsg)
+	if s.bodies == nil {
+		s.bodies = map[view][]byte{}
+	}
+	s.bodies[v] = b
+	return b
+}
+
+// buildBody encodes `{"<kind>":{status…,"temps":[…],"logs":[…],"messages":[…]`.
+func buildBody(s *snapshot, v view, keepLog, keepMsg func(string) bool) []byte {
+	b := make([]byte, 0, len(s.status)+256)
+	b = append(b, `{"`...)
+	b = append(b, v.kind...)
+	b = append(b, `":{`...)
+	b = append(b, s.status...)
+	b = append(b, `,"temps":`...)
+	b = appendEntries(b, s.temps.since(v.temps), nil)
+	if v.terminal && v.logsOn {
+		b = append(b, `,"logs":`...)
+		b = appendEntries(b, s.logs.since(v.logs), keepLog)
+	}
+	if v.terminal && v.msgsOn {
+		b = append(b, `,"messages":`...)
+		b = appendEntries(b, s.messages.since(v.msgs), keepMsg)
+	}
+	return b
 }
 
 // record is an immutable window of encoded entries; entry i has sequence
