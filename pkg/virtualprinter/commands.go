@@ -83,7 +83,9 @@ func (s *session) dispatchM(c command) (bool, error) {
 		s.setTarget(c, h)
 	case 105:
 		s.th.update(s.now())
-		s.okToSend(queued{}, s.th.report())
+		if !s.cur.fromSD {
+			s.okToSend(s.cur, s.th.report())
+		}
 		return false, nil
 	case 106:
 		m.fanSpeed = max(0, min(255, c.int('S', 255)))

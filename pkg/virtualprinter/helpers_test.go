@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ type host struct {
 	lines chan string
 	p     *virtualprinter.Printer
 	done  chan error
+	stop  func() error // closes the host side and returns Serve's result; idempotent
 }
 
 // startHost serves a printer with cfg on a net.Pipe and returns the host side, having
@@ -46,16 +48,23 @@ func connect(t *testing.T, p *virtualprinter.Printer) *host {
 			h.lines <- sc.Text()
 		}
 	}()
-	t.Cleanup(func() {
-		cancel()
-		_ = a.Close()
-		select {
-		case err := <-h.done:
-			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, virtualprinter.ErrDisconnected) {
-				t.Errorf("Serve() = %v", err)
+	var once sync.Once
+	var serveErr error
+	h.stop = func() error {
+		once.Do(func() {
+			defer cancel()
+			_ = a.Close() // the firmware sees EOF, as when a port is closed
+			select {
+			case serveErr = <-h.done:
+			case <-time.After(5 * time.Second):
+				serveErr = errors.New("Serve did not return after the link closed")
 			}
-		case <-time.After(5 * time.Second):
-			t.Errorf("Serve did not return after cancel")
+		})
+		return serveErr
+	}
+	t.Cleanup(func() {
+		if err := h.stop(); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, virtualprinter.ErrDisconnected) {
+			t.Errorf("Serve() = %v", err)
 		}
 	})
 	return h

@@ -75,11 +75,12 @@ func (p *Printer) logExecuted(cmd string) {
 
 // Serve runs the firmware on rw until ctx ends, rw's reader fails or returns EOF, or
 // Disconnect is called. It begins with the start banner, as a freshly reset board does.
-// Serve returns only after its reader goroutine has stopped: when ctx ends it sets a past
-// read deadline if rw has SetReadDeadline, or else closes rw if it is an io.Closer; after
-// Disconnect it closes rw if it is an io.Closer. A plain io.ReadWriter must be made to
-// return from Read by its owner. EOF, and EIO from a pty whose other side was closed, end
-// Serve with a nil error.
+// Serve returns only after its goroutines have stopped: when ctx ends it sets a past
+// deadline if rw has SetDeadline (and clears it before returning), or else closes rw if
+// it is an io.Closer; after Disconnect it closes rw if it is an io.Closer. A plain
+// io.ReadWriter must be made to return from Read and Write by its owner. EOF, and EIO
+// from a pty whose other side was closed, end Serve with a nil error; the end of ctx ends
+// it with ctx's error.
 func (p *Printer) Serve(ctx context.Context, rw io.ReadWriter) error {
 	if !p.serving.CompareAndSwap(false, true) {
 		return ErrBusy
@@ -102,21 +103,31 @@ func (p *Printer) Serve(ctx context.Context, rw io.ReadWriter) error {
 		defer close(readDone)
 		s.readErr <- s.readLoop(rw)
 	}()
-	err := s.run()
-	cancel()
-	switch {
-	case errors.Is(err, ErrDisconnected):
+	// Once the session ends, unblock the reader (and a writer stuck on a host that does
+	// not read): a past deadline when rw has one, else closing it.
+	unblocked := make(chan struct{})
+	var disconnected atomic.Bool
+	go func() {
+		defer close(unblocked)
+		<-ctx.Done()
+		if d, ok := rw.(interface{ SetDeadline(time.Time) error }); ok && !disconnected.Load() && d.SetDeadline(time.Now()) == nil {
+			return
+		}
 		if c, ok := rw.(io.Closer); ok {
 			_ = c.Close()
 		}
-	default:
-		if d, ok := rw.(interface{ SetReadDeadline(time.Time) error }); ok && d.SetReadDeadline(time.Now()) == nil {
-			defer func() { _ = d.SetReadDeadline(time.Time{}) }()
-		} else if c, ok := rw.(io.Closer); ok {
-			_ = c.Close()
-		}
-	}
+	}()
+	err := s.run()
+	disconnected.Store(errors.Is(err, ErrDisconnected))
+	cancel()
+	<-unblocked
 	<-readDone
+	if d, ok := rw.(interface{ SetDeadline(time.Time) error }); ok && !disconnected.Load() {
+		_ = d.SetDeadline(time.Time{})
+	}
+	if perr := parent.Err(); perr != nil {
+		return perr
+	}
 	if errors.Is(err, io.EOF) || errors.Is(err, syscall.EIO) {
 		return nil
 	}

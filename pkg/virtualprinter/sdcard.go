@@ -201,9 +201,9 @@ func (d *sdState) close() {
 	*d = sdState{}
 }
 
-// status is M27's answer.
+// status is M27's answer: a selected file counts as printing or paused.
 func (d *sdState) status() string {
-	if !d.selected || (!d.printing && d.pos == 0) {
+	if !d.selected {
 		return "Not SD printing"
 	}
 	return fmt.Sprintf("SD printing byte %d/%d", d.pos, len(d.data))

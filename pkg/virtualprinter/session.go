@@ -52,6 +52,7 @@ type session struct {
 	lastN int
 	asm   lineAssembler
 	queue []queued
+	cur   queued // the command being executed
 
 	th *thermal
 	mo *motion
@@ -383,8 +384,9 @@ func (s *session) executeNext() error {
 	}
 	gen := s.gen
 	text := stripLine(it.line)
-	if !it.fromSD {
-		s.p.logExecuted(text)
+	s.cur = it
+	if !it.fromSD && (!s.sd.saving || isM29(text)) {
+		s.p.logExecuted(text) // lines stored by an M28 upload are not executed
 	}
 	ok, err := s.dispatch(text)
 	if err != nil && !errors.Is(err, errAborted) {
