@@ -2,7 +2,9 @@ package protocol_test
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,8 +30,8 @@ func show(v any) string {
 		if t.Chamber != nil {
 			fmt.Fprintf(&b, "C=%s ", showR(*t.Chamber))
 		}
-		for k, r := range t.Extra {
-			fmt.Fprintf(&b, "%s=%s ", k, showR(r))
+		for _, k := range slices.Sorted(maps.Keys(t.Extra)) {
+			fmt.Fprintf(&b, "%s=%s ", k, showR(t.Extra[k]))
 		}
 		fmt.Fprintf(&b, "power=%v", t.Power)
 		return b.String()
