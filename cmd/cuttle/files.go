@@ -72,8 +72,16 @@ func wireJob(_ context.Context, a *app) error {
 
 // analyser is the G-code analyser run after uploads.
 func analyser() files.Analyser {
-	return func(ctx context.Context, r io.Reader, size int64, progress func(float64)) (any, error) {
-		return gcode.Analyse(ctx, r, size, gcode.Options{}, progress)
+	return func(ctx context.Context, r io.Reader, size int64, progress func(float64)) (files.Analysis, error) {
+		res, err := gcode.Analyse(ctx, r, size, gcode.Options{}, progress)
+		if err != nil {
+			return files.Analysis{}, err
+		}
+		a := files.Analysis{Result: res}
+		if t := res.Cuttle.BestThumbnail(); t != nil {
+			a.Thumbnail, a.ThumbnailExt = t.Data, t.Format
+		}
+		return a, nil
 	}
 }
 

@@ -39,7 +39,30 @@ func (s *Server) routesFiles() {
 	s.handle("DELETE", "/api/files/{loc}/{path:.+}", auth.PermFilesDelete, s.deleteFile)
 	s.handle("GET", "/downloads/files/{loc}/{path:.+}", auth.PermFilesDownload, s.download)
 	s.handle("HEAD", "/downloads/files/{loc}/{path:.+}", auth.PermFilesDownload, s.download)
+	s.handle("GET", "/api/cuttle/thumbnail/{loc}/{path:.+}", auth.PermFilesDownload, s.thumbnail)
 	s.routesSD()
+}
+
+// thumbnail serves the preview image the analysis found in a file.
+func (s *Server) thumbnail(w http.ResponseWriter, r *http.Request) {
+	if mux.Vars(r)["loc"] != "local" {
+		writeError(w, http.StatusNotFound, "only local files have thumbnails")
+		return
+	}
+	f, mt, err := s.deps.Files.Thumbnail(r.Context(), mux.Vars(r)["path"])
+	if err != nil {
+		writeFilesError(w, err)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", mt)
+	w.Header().Set("Cache-Control", "max-age=86400")
+	http.ServeContent(w, r, "", st.ModTime(), f)
 }
 
 // escapePath percent-escapes each component of a stored path for a URL.
@@ -76,6 +99,8 @@ type fileJSON struct {
 	Prints        *files.Prints     `json:"prints,omitempty"`
 	Statistics    *files.Statistics `json:"statistics,omitempty"`
 	Userdata      json.RawMessage   `json:"userdata,omitempty"`
+	Thumbnail     string            `json:"thumbnail,omitempty"`
+	ThumbnailSrc  string            `json:"thumbnail_src,omitempty"`
 	Children      *[]*fileJSON      `json:"children,omitempty"`
 }
 
@@ -97,6 +122,11 @@ func (s *Server) entryJSON(r *http.Request, e *files.Entry) *fileJSON {
 	f.Size, f.Date, f.Hash, f.User = &size, &date, e.Hash, e.User
 	f.Prints, f.Statistics, f.Userdata = e.Prints, e.Statistics, e.Userdata
 	f.GcodeAnalysis = e.Analysis
+	if e.Thumbnail != "" {
+		// Relative, as the slicer-thumbnail plugins clients know give it.
+		f.Thumbnail = "api/cuttle/thumbnail/local/" + escapePath(e.Path) + "?" + e.Hash[:min(8, len(e.Hash))]
+		f.ThumbnailSrc = "cuttle"
+	}
 	if frac, running := s.deps.Files.AnalysisProgress(e.Path); running {
 		m := map[string]any{}
 		if e.Analysis != nil {

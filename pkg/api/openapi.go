@@ -285,6 +285,7 @@ func routeDocs() map[string]routeDoc {
 		"HEAD /downloads/files/{loc}/{path:.+}":       d("Size and validators of a download", "files", 200, "", 404),
 		"GET /api/printer/sd":                         d("SD card state", "printer", 200, "Object", 404),
 		"POST /api/printer/sd":                        withBody(d("init, refresh or release the SD card", "printer", 204, "", 400, 404, 409), "Command"),
+		"GET /api/cuttle/thumbnail/{loc}/{path:.+}":   d("The preview image embedded in a G-code file", "files", 200, "", 404),
 		"GET /api/job":                                d("Current job, progress and state (200 even offline)", "job", 200, "Job"),
 		"POST /api/job":                               withBody(d("start, restart, pause (action pause|resume|toggle), cancel", "job", 204, "", 400, 403, 409), "Command"),
 		"GET /api/printerprofiles":                    d("Printer profiles by id", "printerprofiles", 200, "Object"),

@@ -12,9 +12,18 @@ import (
 )
 
 // Analyser analyses one G-code file read from r (size bytes), reporting its
-// progress as a fraction from 0 to 1, and returns the result in the shape of
-// OctoPrint's gcodeAnalysis. cmd/cuttle wires gcode.Analyse in.
-type Analyser func(ctx context.Context, r io.Reader, size int64, progress func(float64)) (any, error)
+// progress as a fraction from 0 to 1. cmd/cuttle wires gcode.Analyse in.
+type Analyser func(ctx context.Context, r io.Reader, size int64, progress func(float64)) (Analysis, error)
+
+// Analysis is an Analyser's outcome.
+type Analysis struct {
+	// Result is stored as the file's gcodeAnalysis (any JSON-encodable value).
+	Result any
+	// Thumbnail is an embedded preview image, if the file has one, and
+	// ThumbnailExt its extension ("png" or "jpg").
+	Thumbnail    []byte
+	ThumbnailExt string
+}
 
 // analysisQueue is the list of paths waiting for analysis and the progress
 // of the one running. Its own mutex guards it; it never takes Storage.mu.
@@ -171,20 +180,24 @@ func (s *Storage) analyseOne(ctx context.Context, p string) {
 		return
 	}
 	var raw json.RawMessage
-	msg := ""
+	msg, thumb := "", ""
 	if err != nil {
 		msg = err.Error()
 		s.log.Warn("files: analysis failed", "path", p, "err", err)
-	} else if raw, err = json.Marshal(res); err != nil {
+	} else if raw, err = json.Marshal(res.Result); err != nil {
 		msg = "encode analysis: " + err.Error()
 		raw = nil
+	} else if len(res.Thumbnail) > 0 {
+		if thumb, err = s.saveThumbnail(e.Hash, res.ThumbnailExt, res.Thumbnail); err != nil {
+			s.log.Warn("files: save thumbnail", "path", p, "err", err)
+		}
 	}
 	s.queue.finish() // no progress shown from here on; the result follows
 	_, err = s.update(context.WithoutCancel(ctx), p, func(cur *Entry) error {
 		if cur.Hash != e.Hash {
 			return errStale
 		}
-		cur.Analysis, cur.AnalysisError = raw, msg
+		cur.Analysis, cur.AnalysisError, cur.Thumbnail = raw, msg, thumb
 		return nil
 	})
 	if err != nil {

@@ -31,6 +31,9 @@ type Entry struct {
 	Statistics *Statistics `json:"statistics,omitempty"`
 	// Userdata is the JSON the uploader attached.
 	Userdata json.RawMessage `json:"userdata,omitempty"`
+	// Thumbnail names the preview image found by the analysis ("" none);
+	// see Storage.Thumbnail.
+	Thumbnail string `json:"thumbnail,omitempty"`
 }
 
 // Name returns the last component of the path.
