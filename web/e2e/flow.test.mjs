@@ -15,7 +15,7 @@ import { corpusDir, launch, outPath, startCuttle } from './harness.mjs';
 
 const USER = 'admin';
 const PASS = 'e2e-secret-pw';
-const CORPUS = process.env.E2E_GCODE ?? 'ps_cube20.gcode';
+const CORPUS = process.env.E2E_GCODE ?? 'ps_tower.gcode'; // long enough to pause and cancel mid-print
 // E2E_SERIAL_PORT points the test at another printer link (a pty of a
 // separately started simulator, or real hardware) instead of VIRTUAL.
 const SERIAL = process.env.E2E_SERIAL_PORT ?? '';
@@ -192,7 +192,7 @@ test('web UI end to end', { timeout: 10 * 60 * 1000 }, async (t) => {
     // Slow the upload down so the progress bar is visible on loopback.
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Network.enable');
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 100 * 1024 });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 512 * 1024 });
     await page.getByTestId('upload-input').setInputFiles(file);
     const bar = page.getByTestId('upload-progress').getByRole('progressbar');
     await bar.waitFor({ timeout: 10000 });

@@ -155,6 +155,7 @@ export function setTheme(t: 'auto' | 'light' | 'dark'): void {
 // ---- printer state -------------------------------------------------------
 
 let lastPush = 0;
+let lastPushJob = 0;
 
 function applyCurrent(c: CurrentPayload, fromHistory: boolean): void {
   if (c.state) {
@@ -163,7 +164,10 @@ function applyCurrent(c: CurrentPayload, fromHistory: boolean): void {
     if (prev !== c.state.text && c.state.flags?.operational && !app.settings) void loadSettings();
   }
   if (c.job) app.job = c.job;
-  if (c.progress) app.progress = c.progress;
+  if (c.progress) {
+    app.progress = c.progress;
+    lastPushJob = Date.now();
+  }
   if (c.currentZ !== undefined) app.currentZ = c.currentZ;
   if (c.busyFiles) app.busyFiles = c.busyFiles;
   if (fromHistory) history.reset();
@@ -209,14 +213,18 @@ function applyJob(j: JobResponse): void {
   if (!app.state.flags.operational && j.state) app.state.text = j.state;
 }
 
-/** Fetches the printer state over REST (used at start and while push is down). */
-export async function poll(): Promise<void> {
+async function pollJob(): Promise<void> {
   try {
     const j = await get<JobResponse>('/api/job');
     applyJob(j);
   } catch {
     /* job API not available */
   }
+}
+
+/** Fetches the printer state over REST (used at start and while push is down). */
+export async function poll(): Promise<void> {
+  await pollJob();
   try {
     const p = await get<PrinterResponse>('/api/printer');
     applyPrinter(p);
@@ -249,6 +257,7 @@ function onEvent(ev: { type: string; payload: any }): void {
   if (t) toast(t[0], t[1]);
   if (/^(File|Folder)(Added|Removed|Moved)$|^UpdatedFiles$|^MetadataAnalysisFinished$|^Upload$/.test(ev.type)) app.filesVersion++;
   if (ev.type === 'SettingsUpdated') void loadSettings();
+  if (/^Print|^File(Selected|Deselected)$/.test(ev.type)) void pollJob();
   if (/^(PowerOn|PowerOff|RelayChanged|PowerOffWarning|PowerOffCancelled)$/.test(ev.type)) void loadPower();
 }
 
@@ -303,7 +312,10 @@ function startLive(): void {
   // REST polling only while the push stream is silent (not landed, or down).
   pollTimer = setInterval(() => {
     if (document.hidden) return;
-    if (Date.now() - lastPush > 5000) void poll();
+    const now = Date.now();
+    if (now - lastPush > 5000) void poll();
+    // A push server that reports no job progress: fetch it.
+    else if (now - lastPushJob > 5000) void pollJob();
     if (app.idleOff?.pending) void loadPower();
   }, 2000);
 }
