@@ -167,9 +167,16 @@ test('web UI end to end', { timeout: 10 * 60 * 1000 }, async (t) => {
     await page.getByTestId('temp-row-tool0').waitFor({ timeout: 15000 });
     const before = await page.getByTestId('temp-actual-tool0').textContent();
     const points = Number(await page.getByTestId('temp-chart').getAttribute('data-points'));
-    await page.getByTestId('temp-input-tool0').fill('60');
+    // Preheat to what the corpus file asks for (205/60), so its M109/M190
+    // waits end soon after the print starts.
+    await page.getByTestId('temp-input-tool0').fill('205');
     await page.getByTestId('temp-set-tool0').click();
-    await page.waitForFunction(() => /60/.test(document.querySelector('[data-testid=temp-target-tool0]')?.textContent ?? ''), null, { timeout: 15000 });
+    await page.waitForFunction(() => /205/.test(document.querySelector('[data-testid=temp-target-tool0]')?.textContent ?? ''), null, { timeout: 15000 });
+    if (await page.getByTestId('temp-row-bed').count()) {
+      await page.getByTestId('temp-input-bed').fill('60');
+      await page.getByTestId('temp-set-bed').click();
+      await page.waitForFunction(() => /60/.test(document.querySelector('[data-testid=temp-target-bed]')?.textContent ?? ''), null, { timeout: 15000 });
+    }
     await page.waitForFunction(
       (b) => {
         const now = document.querySelector('[data-testid=temp-actual-tool0]')?.textContent ?? '';
@@ -217,12 +224,14 @@ test('web UI end to end', { timeout: 10 * 60 * 1000 }, async (t) => {
   });
 
   await step('progress advances', { needs: [['GET', '/api/job']], after: [printStep] }, async () => {
+    // The file starts by waiting for its temperatures; then the bar must move.
     const value = () => Number(document.querySelector('[data-testid=job-progress]')?.getAttribute('data-value') ?? 0);
     const start = await page.evaluate(value);
-    await page.waitForFunction((s) => Number(document.querySelector('[data-testid=job-progress]')?.getAttribute('data-value') ?? 0) > s, start, {
-      timeout: 180000,
+    await page.waitForFunction((s) => Number(document.querySelector('[data-testid=job-progress]')?.getAttribute('data-value') ?? 0) >= s + 0.2, start, {
+      timeout: 240000,
     });
     await page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid=job-elapsed]')?.textContent ?? ''), null, { timeout: 10000 });
+    assert.match(await stateText(), /^Printing/);
     await shootDashboard();
   });
 
