@@ -64,6 +64,7 @@ type client struct {
 	lastCur  time.Time // when the last current was sent
 	pending  bool      // a current is due when the interval allows
 	out      [][]byte  // messages to send at the end of this turn
+	curBuf   []byte    // the last current message, reused for the next
 }
 
 func (s *Server) newClient(tr transport, remote string) *client {
@@ -306,14 +307,18 @@ func (c *client) keepAlive() {
 func (c *client) sendHistory() {
 	c.srv.refresh()
 	snap := c.srv.snap.Load()
-	c.emit(c.stateMessage("history", snap, snap.temps.first, snap.logs.first, snap.messages.first))
+	c.emit(c.stateMessage(nil, "history", snap, snap.temps.first, snap.logs.first, snap.messages.first))
 	c.pending = false
 }
 
-// sendCurrent queues a current message with what was recorded since the last one.
+// sendCurrent queues a current message with what was recorded since the last
+// one. Its buffer is reused for the next current: a turn sends at most one,
+// and transports keep no message after send returns (the XHR outbox keeps its
+// own frame).
 func (c *client) sendCurrent() {
 	snap := c.srv.snap.Load()
-	c.emit(c.stateMessage("current", snap, c.temps, c.logs, c.messages))
+	c.curBuf = c.stateMessage(c.curBuf[:0], "current", snap, c.temps, c.logs, c.messages)
+	c.emit(c.curBuf)
 	c.pending = false
 }
 
@@ -322,7 +327,9 @@ func (c *client) sendCurrent() {
 // serverTime is shared by the clients that are at the same cursors with the
 // same view (most of them, since they follow the same refreshes), so it is
 // built once per snapshot and copied.
-func (c *client) stateMessage(kind string, snap *snapshot, temps, logs, msgs uint64) []byte {
+//
+// The message is appended to dst.
+func (c *client) stateMessage(dst []byte, kind string, snap *snapshot, temps, logs, msgs uint64) []byte {
 	v := view{kind: kind, temps: temps, logs: logs, msgs: msgs, terminal: c.terminal(),
 		logsOn: c.filter.logs.on, msgsOn: c.filter.messages.on}
 	var body []byte
@@ -332,8 +339,7 @@ func (c *client) stateMessage(kind string, snap *snapshot, temps, logs, msgs uin
 		body = buildBody(snap, v, c.filter.logs.keep(), c.filter.messages.keep())
 	}
 	now := c.srv.opts.Now()
-	b := make([]byte, 0, len(body)+40)
-	b = append(b, body...)
+	b := append(dst, body...)
 	b = append(b, `,"serverTime":`...)
 	b = strconv.AppendFloat(b, float64(now.UnixMicro())/1e6, 'f', -1, 64)
 	b = append(b, "}}"...)
