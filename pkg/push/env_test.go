@@ -73,12 +73,18 @@ var cheapHash = auth.HashParams{MemoryKiB: 64, Time: 1, Threads: 1}
 
 func newEnv(t testing.TB, tune func(*push.Options)) *env {
 	t.Helper()
+	return newEnvWith(t, auth.Options{Hash: cheapHash}, tune)
+}
+
+// newEnvWith is newEnv with auth options (a clock, session lifetimes).
+func newEnvWith(t testing.TB, ao auth.Options, tune func(*push.Options)) *env {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	db, err := store.Open(ctx, t.TempDir(), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, auth: auth.NewService(db, auth.Options{Hash: cheapHash}), bus: events.NewBus(), src: newFakeSource()}
+	e := &env{t: t, auth: auth.NewService(db, ao), bus: events.NewBus(), src: newFakeSource()}
 	opts := push.Options{Sessions: e.auth, Bus: e.bus, Source: e.src, Version: "1.11.2",
 		CurrentInterval: 50 * time.Millisecond}
 	if tune != nil {
