@@ -107,7 +107,15 @@ func (s *Server) fileCommand(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusCreated, map[string]any{"origin": "local", "name": ne.Name(), "path": ne.Path, "refs": refs})
 	case "uploadSd":
-		writeError(w, http.StatusConflict, "the printer's SD card is not available")
+		if !s.sdEnabled() {
+			writeError(w, http.StatusNotFound, "SD support is disabled")
+			return
+		}
+		if e.Folder {
+			writeError(w, http.StatusBadRequest, "a folder cannot be copied to the SD card")
+			return
+		}
+		s.transferResponse(w, r, e)
 	}
 }
 

@@ -28,8 +28,9 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	if !s.knownLocation(w, r) {
 		return
 	}
-	if mux.Vars(r)["loc"] == "sdcard" {
-		writeError(w, http.StatusConflict, "uploading to the printer's SD card is not supported: upload to local and print from there")
+	toSD := mux.Vars(r)["loc"] == "sdcard"
+	if toSD && !s.deps.Job.Ready() {
+		writeError(w, http.StatusConflict, "printer is not ready for a transfer to the SD card")
 		return
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -98,7 +99,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "no file to upload and no folder to create")
 		return
 	}
-	s.commitUpload(w, r, up, upName, fields)
+	s.commitUpload(w, r, up, upName, fields, toSD)
 	up = nil
 }
 
@@ -169,7 +170,7 @@ func uploadTarget(fileName string, fields map[string]string) (string, string, er
 	return sname, name, nil
 }
 
-func (s *Server) commitUpload(w http.ResponseWriter, r *http.Request, up *files.Upload, fileName string, fields map[string]string) {
+func (s *Server) commitUpload(w http.ResponseWriter, r *http.Request, up *files.Upload, fileName string, fields map[string]string, toSD bool) {
 	defer up.Abort()
 	id := auth.UserFrom(r.Context())
 	target, display, err := uploadTarget(fileName, fields)
@@ -198,6 +199,10 @@ func (s *Server) commitUpload(w http.ResponseWriter, r *http.Request, up *files.
 		Userdata: userdata, NoOverwrite: parseBool(fields["noOverwrite"])})
 	if err != nil {
 		writeFilesError(w, err)
+		return
+	}
+	if toSD {
+		s.transferResponse(w, r, e)
 		return
 	}
 	effSelect, effPrint := false, false
@@ -249,5 +254,25 @@ func (s *Server) createFolder(w http.ResponseWriter, r *http.Request, parent, na
 		"folder": map[string]any{"name": e.Name(), "display": e.Display, "path": e.Path, "origin": "local",
 			"refs": map[string]string{"resource": loc}},
 		"done": true,
+	})
+}
+
+// transferResponse starts streaming the local file e to the SD card and
+// answers 201 with both entries (the SD one not done yet).
+func (s *Server) transferResponse(w http.ResponseWriter, r *http.Request, e *files.Entry) {
+	remote, err := s.deps.Job.TransferToSD(r.Context(), e.Path, auth.UserFrom(r.Context()).Name())
+	if err != nil {
+		writeJobError(w, err)
+		return
+	}
+	loc := baseURL(r) + "/api/files/sdcard/" + escapePath(remote)
+	w.Header().Set("Location", loc)
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"files": map[string]any{
+			"local": map[string]any{"name": e.Name(), "path": e.Path, "origin": "local",
+				"refs": map[string]string{"resource": resourceURL(r, e.Path), "download": downloadURL(r, e.Path)}},
+			"sdcard": map[string]any{"name": remote, "path": remote, "origin": "sdcard", "refs": map[string]string{"resource": loc}},
+		},
+		"done": false, "effectiveSelect": false, "effectivePrint": false,
 	})
 }

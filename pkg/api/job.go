@@ -86,7 +86,7 @@ func (s *Server) postJob(w http.ResponseWriter, r *http.Request) {
 		}
 		err = j.Pause(r.Context(), id.Name(), action)
 	case "cancel":
-		if !active || f.Cancelling {
+		if !(active || f.Transferring) || f.Cancelling {
 			writeError(w, http.StatusConflict, "printer is neither printing nor paused")
 			return
 		}

@@ -457,3 +457,33 @@ func TestSDPrintVirtual(t *testing.T) {
 	}
 	wantCode(t, "sd state", e.json("GET", "/api/printer/sd", e.roKey, ""), 200)
 }
+
+// TestSDUploadVirtual streams uploads to the virtual printer's SD card with
+// M28/M29 and checks the card's copy line by line.
+func TestSDUploadVirtual(t *testing.T) {
+	e := newFilesEnv(t, filesOpts{scripts: &testScripts, virtual: &virtualprinter.Config{TimeScale: 10000}})
+	wantCode(t, "upload to sd while offline", e.raw("POST", "/api/files/sdcard", e.adminKey, "multipart/form-data; boundary=x", strings.NewReader("--x--\r\n")), 409)
+	e.connect()
+	raw := "; cube\nG28\nG1 X10 Y10 ; move\nM0\nG1 X20\n"
+	ct, body := multipartBody(part{name: "file", filename: "my cube.gcode", value: raw})
+	r := e.raw("POST", "/api/files/sdcard", e.adminKey, ct, body)
+	wantCode(t, "upload to sd", r, 201)
+	if !strings.HasSuffix(r.header.Get("Location"), "/api/files/sdcard/MY_CUBE.GCO") {
+		t.Errorf("Location = %q", r.header.Get("Location"))
+	}
+	want := "G28\r\nG1 X10 Y10\r\nM0\r\nG1 X20\r\n"
+	if !await(10*time.Second, func() bool { got, ok := e.vp.SDFile("MY_CUBE.GCO"); return ok && string(got) == want }) {
+		got, _ := e.vp.SDFile("MY_CUBE.GCO")
+		t.Fatalf("card copy = %q; want %q", got, want)
+	}
+	if !await(10*time.Second, func() bool {
+		return e.state() == "Operational" && strings.Contains(e.json("GET", "/api/files/sdcard", e.roKey, "").body, "MY_CUBE.GCO")
+	}) {
+		t.Fatalf("after the transfer: state %q, listing %s", e.state(), e.json("GET", "/api/files/sdcard", e.roKey, "").body)
+	}
+	// uploadSd copies a local file to the card under a free 8.3 name.
+	wantCode(t, "uploadSd", e.json("POST", "/api/files/local/my_cube.gcode", e.adminKey, `{"command":"uploadSd"}`), 201)
+	if !await(10*time.Second, func() bool { got, ok := e.vp.SDFile("MY_CUB~2.GCO"); return ok && string(got) == want }) {
+		t.Errorf("uploadSd copy missing: %v", e.executed())
+	}
+}

@@ -25,6 +25,7 @@ const (
 	StateResuming
 	StateCancelling
 	StateFinishing
+	StateTransferring // streaming a file to the SD card
 )
 
 // String returns OctoPrint's state text ("Printing"); "Operational" for
@@ -43,6 +44,8 @@ func (s State) String() string {
 		return "Cancelling"
 	case StateFinishing:
 		return "Finishing"
+	case StateTransferring:
+		return "Sending file to SD"
 	}
 	return "Operational"
 }
@@ -127,7 +130,8 @@ type run struct {
 	acked     int
 	ackedPos  int64
 	eof       bool
-	sd        bool // printing from the printer's SD card
+	sd        bool   // printing from the printer's SD card
+	transfer  string // the SD name when streaming a file to the card
 	pos       position
 	pauseUser string
 }
@@ -268,6 +272,10 @@ func (c *Controller) Detach(err error) {
 		if err != nil {
 			c.err = err.Error()
 		}
+		if c.pr.transfer != "" {
+			c.endTransferLocked(false)
+			return
+		}
 		c.endLocked(false, "error")
 	}
 }
@@ -282,74 +290,6 @@ func (c *Controller) Ready() bool {
 	c.mu.Unlock()
 	return idle && c.operational()
 }
-
-// Selected returns the path of the selected file.
-func (c *Controller) Selected() (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.sel == nil {
-		return "", false
-	}
-	return c.sel.path, true
-}
-
-// Select selects the file at path for printing. It fails with
-// ErrNotOperational or ErrBusy when the printer is not ready, or with the
-// files error for a missing or non-G-code file.
-func (c *Controller) Select(ctx context.Context, path, user string) error {
-	e, err := c.o.Files.Get(ctx, path)
-	if err != nil {
-		return err
-	}
-	if e.Folder || !files.IsMachineCode(e.Name()) {
-		return fmt.Errorf("job: select %q: %w", path, files.ErrUnsupportedType)
-	}
-	if !c.operational() {
-		return fmt.Errorf("job: select %q: %w", path, ErrNotOperational)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pr != nil {
-		return fmt.Errorf("job: select %q: %w", path, ErrBusy)
-	}
-	c.sel = &selection{path: e.Path, size: e.Size, origin: files.Location, display: e.Display}
-	c.last = nil
-	c.publish(events.FileSelected{FileName: e.Name(), Path: e.Path, Origin: files.Location, Size: e.Size, Owner: e.User})
-	return nil
-}
-
-// Unselect clears the selection; ErrBusy while printing.
-func (c *Controller) Unselect() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pr != nil {
-		return fmt.Errorf("job: unselect: %w", ErrBusy)
-	}
-	if c.sel != nil {
-		c.sel, c.last = nil, nil
-		c.publish(events.FileDeselected{})
-	}
-	return nil
-}
-
-// Release is called before path (a file or folder) is deleted or moved: it
-// deselects the file when it is selected and idle, and fails with ErrBusy
-// when it is being printed.
-func (c *Controller) Release(path string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.sel == nil || c.sel.origin == originSD || (c.sel.path != path && !isBelow(c.sel.path, path)) {
-		return nil
-	}
-	if c.pr != nil {
-		return fmt.Errorf("job: %q is being printed: %w", path, ErrBusy)
-	}
-	c.sel, c.last = nil, nil
-	c.publish(events.FileDeselected{})
-	return nil
-}
-
-func isBelow(p, dir string) bool { return len(p) > len(dir) && p[:len(dir)+1] == dir+"/" }
 
 // Start prints the selected file from the beginning. It fails with
 // ErrNotOperational, ErrBusy, or ErrNoFile when nothing is selected.
@@ -473,7 +413,7 @@ func (c *Controller) Next() (string, any, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	pr := c.pr
-	if pr == nil || c.state != StatePrinting || c.gate > 0 {
+	if pr == nil || (c.state != StatePrinting && c.state != StateTransferring) || c.gate > 0 {
 		return "", nil, false
 	}
 	pr.rd.starved.Store(true)
@@ -491,15 +431,25 @@ func (c *Controller) Next() (string, any, bool) {
 			pr.sent++
 			return it.text, lineTag{gen: pr.gen, end: it.end}, true
 		case kindPause:
+			if pr.transfer != "" { // the card's copy keeps its pauses
+				pr.sent++
+				return it.text, lineTag{gen: pr.gen, end: it.end}, true
+			}
 			c.pauseLocked("")
 			return "", nil, false
 		case kindEOF:
 			pr.eof = true
-			c.setStateLocked(StateFinishing)
+			if pr.transfer == "" {
+				c.setStateLocked(StateFinishing)
+			}
 			c.settleLocked()
 			return "", nil, false
 		case kindErr:
 			c.err = "reading the file: " + it.text
+			if pr.transfer != "" {
+				c.endTransferLocked(false)
+				return "", nil, false
+			}
 			c.endLocked(false, "error")
 			return "", nil, false
 		}
@@ -550,6 +500,10 @@ func (c *Controller) settleLocked() {
 		return
 	}
 	switch c.state {
+	case StateTransferring:
+		if pr.eof {
+			c.endTransferLocked(true)
+		}
 	case StatePausing:
 		c.setStateLocked(StatePaused)
 		c.publish(events.PrintPaused{PrintFile: c.printFile(pr.path, pr.size, ""), User: pr.pauseUser,
@@ -676,6 +630,10 @@ func (c *Controller) Cancel(ctx context.Context, user string) error {
 
 func (c *Controller) cancelLocked(user string) {
 	pr := c.pr
+	if pr.transfer != "" {
+		c.endTransferLocked(false)
+		return
+	}
 	pr.cancel()
 	if pr.sd {
 		c.queueLocked(task{lines: []string{"M25", "M26 S0", "M27 S0"}})

@@ -41,7 +41,7 @@ var machineStates = map[State]printer.State{
 	StateIdle: printer.StateOperational, StatePrinting: printer.StatePrinting,
 	StatePausing: printer.StatePausing, StatePaused: printer.StatePaused,
 	StateResuming: printer.StateResuming, StateCancelling: printer.StateCancelling,
-	StateFinishing: printer.StateFinishing,
+	StateFinishing: printer.StateFinishing, StateTransferring: printer.StatePrinting,
 }
 
 // SetJobState moves the Machine to the matching state.

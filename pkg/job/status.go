@@ -46,6 +46,8 @@ type Progress struct {
 // Flags are the job's part of OctoPrint's state flags.
 type Flags struct {
 	Operational, Printing, Pausing, Paused, Cancelling, Finishing, Ready bool
+	// Transferring is set while a file streams to the SD card.
+	Transferring bool
 }
 
 // Flags returns the state flags.
@@ -64,6 +66,8 @@ func (c *Controller) Flags() Flags {
 		f.Cancelling = true
 	case StateFinishing:
 		f.Finishing, f.Printing = true, true
+	case StateTransferring:
+		f.Transferring = true
 	}
 	f.Ready = f.Operational && c.pr == nil
 	return f

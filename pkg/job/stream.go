@@ -88,7 +88,7 @@ func (rd *reader) run(ctx context.Context, f *os.File, pos position, wake func()
 		}
 		end := gr.Offset()
 		if isHostPause(l) {
-			if !push(item{kind: kindPause, end: end, pos: pos}) {
+			if !push(item{kind: kindPause, text: string(l.Code), end: end, pos: pos}) {
 				return
 			}
 			continue
