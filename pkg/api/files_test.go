@@ -540,3 +540,65 @@ func TestThumbnail(t *testing.T) {
 	}
 	wantCode(t, "thumbnail of a file without one", e.json("GET", "/api/cuttle/thumbnail/local/none.gcode", e.roKey, ""), 404)
 }
+
+func TestUploadExpectContinueAndAbort(t *testing.T) {
+	e := newFilesEnv(t, filesOpts{maxUpload: 1 << 20})
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: 5 * time.Second}}
+	send := func(size int) (int, int64) {
+		ct, body := multipartBody(part{name: "file", filename: "e.gcode", value: strings.Repeat("G1 X1\n", size/6)})
+		counted := &countingReader{r: body}
+		req, _ := http.NewRequest("POST", e.srv.URL+"/api/files/local", counted)
+		req.ContentLength = int64(body.Len())
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("X-Api-Key", e.adminKey)
+		req.Header.Set("Expect", "100-continue")
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode, counted.n
+	}
+	if code, _ := send(4096); code != 201 {
+		t.Errorf("upload with Expect: 100-continue = %d; want 201", code)
+	}
+	if code, n := send(2 << 20); code != 413 || n > 64<<10 {
+		t.Errorf("oversized upload with Expect = %d after %d body bytes; want 413 before the body", code, n)
+	}
+
+	// A client that vanishes mid-upload leaves nothing behind.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, body := multipartBody(part{name: "file", filename: "gone.gcode", value: strings.Repeat("G1 X1\n", 50000)})
+	fmt.Fprintf(conn, "POST /api/files/local HTTP/1.1\r\nHost: x\r\nX-Api-Key: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", e.adminKey, ct, body.Len())
+	conn.Write(body.Bytes()[:body.Len()/2])
+	if !await(5*time.Second, func() bool { return len(e.onDisk()) == 2 }) { // e.gcode + the upload in flight
+		t.Fatalf("upload in flight not on disk: %v", keys(e.onDisk()))
+	}
+	conn.Close()
+	if !await(5*time.Second, func() bool { return len(e.onDisk()) == 1 }) {
+		t.Fatalf("after the client vanished: %v; want only e.gcode", keys(e.onDisk()))
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

@@ -85,7 +85,7 @@ func newRig(t *testing.T, content string) *rig {
 	}
 	r := &rig{t: t, fs: fs, link: &fakeLink{online: true}, bus: events.NewBus(), now: time.Unix(1000, 0)}
 	r.c = job.New(job.Options{Files: fs, Link: r.link, Bus: r.bus, Now: r.clock, Scripts: func() job.Scripts {
-		return job.Scripts{BeforePrintStarted: "M117 start", AfterPrintPaused: "M117 paused {{.Z}}",
+		return job.Scripts{AfterPrinterConnected: "M117 hello", BeforePrintStarted: "M117 start", AfterPrintPaused: "M117 paused {{.Z}}",
 			BeforePrintResumed: "M117 resume X{{.X}}", AfterPrintCancelled: "M104 S0", AfterPrintDone: "M117 done"}
 	}})
 	done := make(chan struct{})
@@ -281,5 +281,33 @@ func TestRenderScripts(t *testing.T) {
 	}
 	if err := (job.Scripts{AfterPrintDone: "{{"}).Validate(); err == nil {
 		t.Error("broken template validated")
+	}
+}
+
+func TestConnectScriptAndDisconnectFailsPrint(t *testing.T) {
+	r := newRig(t, "G1 X1\nG1 X2\nG1 X3\n")
+	ctx := context.Background()
+	r.bus.Publish(events.Connected{Port: "VIRTUAL", Baudrate: 115200})
+	r.waitFor("M117 hello")
+	r.c.Select(ctx, "f.gcode", "")
+	r.c.Start(ctx, "")
+	r.waitFor("M117 start")
+	r.pullAck(1)
+	r.bus.Publish(events.Disconnected{})
+	deadline := time.Now().Add(5 * time.Second)
+	for r.c.Flags().Printing && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	st := r.c.Status(ctx)
+	if st.State != "Operational" || st.Error == "" {
+		t.Errorf("after a disconnect: state %q error %q", st.State, st.Error)
+	}
+	e, _ := r.fs.Get(ctx, "f.gcode")
+	for (e.Prints == nil || e.Prints.Failure != 1) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+		e, _ = r.fs.Get(ctx, "f.gcode")
+	}
+	if e.Prints == nil || e.Prints.Failure != 1 {
+		t.Errorf("history = %+v; want one failure", e.Prints)
 	}
 }
