@@ -21,7 +21,8 @@ func wirePush(_ context.Context, a *app) error {
 		src = push.NewMachineSource(a.deps.Printer, jobStatus)
 	}
 	p := push.New(push.Options{Sessions: a.auth, Bus: a.bus, Source: src,
-		Version: api.EmulatedOctoPrint, Log: a.cfg.log})
+		Version: api.EmulatedOctoPrint, Log: a.cfg.log,
+		AllowCrossOrigin: func() bool { return a.settings != nil && a.settings.Get().API.AllowCrossOrigin }})
 	a.deps.Push = p
 	a.goBackground(func(ctx context.Context) {
 		if err := p.Run(ctx); err != nil {

@@ -8,7 +8,7 @@
 // (frames `o`, `a[…]`, `h` every 25 s, `c[…]`) or, behind proxies that block
 // websockets, xhr_streaming or xhr (polling) with xhr_send for their messages.
 // Like OctoPrint, `a[…]` holds JSON objects rather than strings. Browsers from
-// another origin are refused unless Options.AllowCrossOrigin is set; clients
+// another origin are refused unless Options.AllowCrossOrigin says yes; clients
 // without an Origin header (apps) and same-origin pages always connect.
 //
 // # Messages

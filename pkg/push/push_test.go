@@ -353,7 +353,7 @@ func TestPermissionFilters(t *testing.T) {
 // refused unless cross-origin access is on.
 func TestOrigin(t *testing.T) {
 	for _, cross := range []bool{false, true} {
-		e := newEnv(t, func(o *push.Options) { o.AllowCrossOrigin = cross })
+		e := newEnv(t, func(o *push.Options) { o.AllowCrossOrigin = func() bool { return cross } })
 		for _, tt := range []struct {
 			origin string
 			want   int

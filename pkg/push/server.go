@@ -39,9 +39,11 @@ type Options struct {
 	Source Source
 	// Version is the OctoPrint version cuttle emulates, sent in `connected`.
 	Version string
-	// AllowCrossOrigin lets browsers on other origins connect (OctoPrint's
-	// api.allowCrossOrigin); same-origin and Origin-less clients always may.
-	AllowCrossOrigin bool
+	// AllowCrossOrigin reports whether browsers on other origins may connect
+	// (OctoPrint's api.allowCrossOrigin); it is asked at each request, so a
+	// settings change applies at once. Nil means never. Same-origin and
+	// Origin-less clients always may.
+	AllowCrossOrigin func() bool
 	// Log receives connection errors; default slog.Default().
 	Log *slog.Logger
 	// Now is the clock for serverTime and session keep-alive; default time.Now.
@@ -229,11 +231,15 @@ func validID(id string) bool { return id != "" && !strings.Contains(id, ".") && 
 // origin always pass; other origins only when cross-origin access is enabled.
 func (s *Server) originAllowed(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
-	if origin == "" || s.opts.AllowCrossOrigin {
+	if origin == "" || s.crossOrigin() {
 		return true
 	}
 	_, host, ok := strings.Cut(origin, "://")
 	return ok && strings.EqualFold(host, r.Host)
+}
+
+func (s *Server) crossOrigin() bool {
+	return s.opts.AllowCrossOrigin != nil && s.opts.AllowCrossOrigin()
 }
 
 func writeJSONError(w http.ResponseWriter, status int, msg string) {

@@ -190,7 +190,7 @@ func (s *Server) serveInfo(w http.ResponseWriter, r *http.Request) {
 // corsHeaders reflects an allowed cross-origin request's Origin. Same-origin
 // requests need none; disallowed origins never reach here.
 func (s *Server) corsHeaders(w http.ResponseWriter, r *http.Request) {
-	if o := r.Header.Get("Origin"); o != "" && s.opts.AllowCrossOrigin {
+	if o := r.Header.Get("Origin"); o != "" && s.crossOrigin() {
 		w.Header().Set("Access-Control-Allow-Origin", o)
 		w.Header().Set("Vary", "Origin")
 		if h := r.Header.Get("Access-Control-Request-Headers"); h != "" {
