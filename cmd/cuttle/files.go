@@ -15,8 +15,12 @@ import (
 // wireFiles opens the local storage under DATA_DIR/uploads and runs its
 // background analysis queue.
 func wireFiles(ctx context.Context, a *app) error {
+	var analyse files.Analyser
+	if a.cfg.settings.GcodeAnalysis.RunAt != "never" {
+		analyse = analyser()
+	}
 	st, err := files.Open(ctx, files.Options{Root: filepath.Join(a.cfg.dataDir, "uploads"), DB: a.db,
-		Bus: a.bus, Log: a.cfg.log, Analyse: analyser()})
+		Bus: a.bus, Log: a.cfg.log, Analyse: analyse})
 	if err != nil {
 		return err
 	}
@@ -51,6 +55,9 @@ func wireJob(_ context.Context, a *app) error {
 		return s
 	}
 	o := job.Options{Files: a.deps.Files, Bus: a.bus, Scripts: scripts, Log: a.cfg.log}
+	if a.cfg.settings.GcodeAnalysis.RunAt != "always" {
+		o.Busy = a.deps.Files.SetAnalysisPaused // gcodeAnalysis.runAt idle: no analysis while printing
+	}
 	if a.deps.Profiles != nil {
 		o.Profile = func() string { return a.deps.Profiles.Current(context.Background()) }
 	}

@@ -34,6 +34,7 @@ type analysisQueue struct {
 	frac    float64
 	cancel  context.CancelFunc // cancels the running analysis
 	wake    chan struct{}
+	paused  bool // no analysis starts while set (a print is running)
 }
 
 func (q *analysisQueue) init() { q.wake = make(chan struct{}, 1) }
@@ -79,7 +80,7 @@ func (q *analysisQueue) drop(p string) {
 func (q *analysisQueue) next(ctx context.Context) (string, context.Context) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.pending) == 0 {
+	if len(q.pending) == 0 || q.paused {
 		return "", nil
 	}
 	p := q.pending[0]
@@ -96,6 +97,27 @@ func (q *analysisQueue) finish() {
 	}
 	q.running, q.cancel = "", nil
 	q.mu.Unlock()
+}
+
+// SetAnalysisPaused holds background analysis back (true) while a print
+// runs, as OctoPrint's gcodeAnalysis.runAt "idle" does, and lets it go on
+// (false). An analysis running when the pause comes is stopped and queued
+// again at the front.
+func (s *Storage) SetAnalysisPaused(paused bool) {
+	q := &s.queue
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.paused = paused
+	if paused && q.running != "" && q.cancel != nil {
+		q.pending = append([]string{q.running}, q.pending...)
+		q.cancel()
+	}
+	if !paused {
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // AnalysisProgress returns the progress (0–1) of p's analysis and true while

@@ -5,10 +5,12 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cuttleprint/cuttle/pkg/files"
 	"github.com/cuttleprint/cuttle/pkg/store"
@@ -222,4 +224,57 @@ func TestReconcile(t *testing.T) {
 		t.Errorf("after reconcile: %v", paths)
 	}
 	_ = s
+}
+
+func TestAnalysisPausedWhilePrinting(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := store.Open(ctx, filepath.Join(dir, "data"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	started := make(chan struct{}, 4)
+	release := make(chan struct{})
+	runs := 0
+	analyse := func(ctx context.Context, r io.Reader, size int64, progress func(float64)) (files.Analysis, error) {
+		runs++
+		started <- struct{}{}
+		select {
+		case <-release:
+			return files.Analysis{Result: map[string]int{"runs": runs}}, nil
+		case <-ctx.Done():
+			return files.Analysis{}, ctx.Err()
+		}
+	}
+	s, err := files.Open(ctx, files.Options{Root: filepath.Join(dir, "up"), DB: db, Analyse: analyse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	put(t, s, "a.gcode", "G1\n")
+	<-started
+	s.SetAnalysisPaused(true) // a print starts: the analysis stops and waits
+	if _, queued := s.AnalysisProgress("a.gcode"); !queued {
+		t.Error("paused analysis is not queued any more")
+	}
+	select {
+	case <-started:
+		t.Fatal("analysis restarted while paused")
+	case <-time.After(50 * time.Millisecond): // a negative check: nothing may start
+	}
+	s.SetAnalysisPaused(false)
+	<-started
+	close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if e, _ := s.Get(ctx, "a.gcode"); string(e.Analysis) == `{"runs":2}` {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	e, _ := s.Get(ctx, "a.gcode")
+	t.Errorf("analysis = %s; want the second run's result", e.Analysis)
 }

@@ -66,6 +66,10 @@ type Options struct {
 	// BeforePrint runs before a print starts (power switches the PSU on).
 	// An error refuses the start.
 	BeforePrint func(ctx context.Context) error
+	// Busy, when set, is told when a print or transfer starts (true) and
+	// ends (false); the storage holds its analysis back meanwhile. It must
+	// not block or call back into the Controller.
+	Busy func(busy bool)
 	// Buffer is how many lines the reader queues ahead (default 256).
 	Buffer int
 	// Now is the clock (default time.Now).
@@ -372,6 +376,9 @@ func (c *Controller) ungate() {
 }
 
 func (c *Controller) setStateLocked(s State) {
+	if c.o.Busy != nil && (c.state == StateIdle) != (s == StateIdle) {
+		c.o.Busy(s != StateIdle)
+	}
 	c.state = s
 	if c.link != nil {
 		c.link.SetJobState(s)
