@@ -66,6 +66,8 @@ export const app = $state({
   logVersion: 0,
   filesVersion: 0,
   settingsVersion: 0,
+  /** Bumped when application keys change (a request decided here or elsewhere). */
+  appKeysVersion: 0,
   busyFiles: [] as { origin: string; path: string }[],
   settings: null as Record<string, any> | null,
   psu: null as boolean | null,
@@ -271,6 +273,7 @@ function onPlugin(p: { plugin: string; data: any }): void {
       app.requests.push({ app_name: d.app_name, user_token: d.user_token, user_id: d.user_id, remote_address: d.remote_address });
     } else if (d.type === 'end_request') {
       app.requests = app.requests.filter((r) => r.user_token !== d.user_token);
+      app.appKeysVersion++;
     }
   }
 }

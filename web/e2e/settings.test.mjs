@@ -1,0 +1,196 @@
+// End-to-end: settings, accounts, keys and application-key approval in
+// Chromium against a real cuttle. Same rules as flow.test.mjs: a step whose
+// API this build lacks is TODO with the missing route named; anything else
+// that goes wrong fails.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, outPath, startCuttle } from './harness.mjs';
+
+const admin = { user: 'admin', pass: 'e2e-secret-pw' };
+
+test('settings, accounts and keys', { timeout: 5 * 60 * 1000 }, async (t) => {
+  const server = await startCuttle({ admin });
+  const browser = await launch({ width: 1280, height: 800 });
+  const page = await browser.context.newPage();
+  const base = server.base;
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  t.after(async () => {
+    await browser.close();
+    await server.stop();
+  });
+
+  const failed = new Set();
+  async function routed(method, path) {
+    const r = await page.request.fetch(base + path, { method: 'OPTIONS' });
+    return r.status() !== 404 || !/no such resource/.test(await r.text());
+  }
+  async function step(name, { needs = [], after = [] }, fn) {
+    await t.test(name, async (st) => {
+      for (const d of after) if (failed.has(d)) throw new Error(`not run: the step "${d}" it depends on failed`);
+      for (const [m, p] of needs) {
+        if (!(await routed(m, p))) return st.todo(`pending: ${m} ${p} is not routed in this cuttle build`);
+      }
+      try {
+        await page.keyboard.press('Escape').catch(() => {});
+        await fn(st);
+      } catch (e) {
+        failed.add(name);
+        await page.screenshot({ path: outPath(`failed-settings-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
+        throw e;
+      }
+    });
+  }
+  const api = async (path) => (await page.request.get(base + path)).json();
+  async function section(label) {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('navigation', { name: 'Settings sections' }).getByRole('button', { name: label }).click();
+  }
+  async function login(pass) {
+    await page.getByLabel('User name').fill(admin.user);
+    await page.getByLabel('Password', { exact: true }).fill(pass);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByTestId('logout').waitFor({ timeout: 10000 });
+  }
+
+  const LOGIN = 'log in';
+  await step(LOGIN, {}, async () => {
+    await page.goto(base + '/settings');
+    await page.getByRole('heading', { name: 'Log in to cuttle' }).waitFor();
+    await login(admin.pass);
+    // The bookmarked client route survives the login.
+    await page.getByRole('navigation', { name: 'Settings sections' }).waitFor();
+  });
+
+  await step('keyboard: skip link first, sections reachable', { after: [LOGIN] }, async () => {
+    await page.goto(base + '/');
+    await page.getByTestId('logout').waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Skip to content');
+    await page.getByRole('link', { name: 'Control' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Move' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/control');
+  });
+
+  await step('temperature preset saved', { needs: [['POST', '/api/settings']], after: [LOGIN] }, async () => {
+    await section('Temperatures');
+    await page.getByLabel('Preset name').first().fill('E2E');
+    await page.getByLabel('Tool temperature').first().fill('199');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('toast').filter({ hasText: 'Settings saved' }).waitFor();
+    const s = await api('/api/settings');
+    assert.deepEqual(
+      { name: s.temperature.profiles[0].name, extruder: s.temperature.profiles[0].extruder },
+      { name: 'E2E', extruder: 199 },
+    );
+  });
+
+  await step('printer profile saved', { needs: [['GET', '/api/printerprofiles'], ['PATCH', '/api/printerprofiles/_default']], after: [LOGIN] }, async () => {
+    await section('Printer profile');
+    await page.locator('#pp-name').fill('E2E printer');
+    await page.locator('#pp-w').fill('222');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByTestId('toast').filter({ hasText: 'Printer profile saved' }).waitFor();
+    const r = await api('/api/printerprofiles');
+    const p = Object.values(r.profiles).find((x) => x.name === 'E2E printer');
+    assert.ok(p, `no profile named "E2E printer": ${JSON.stringify(Object.values(r.profiles).map((x) => x.name))}`);
+    assert.equal(p.volume.width, 222);
+  });
+
+  await step('API key regenerated', { needs: [['POST', '/api/access/users/admin/apikey']], after: [LOGIN] }, async () => {
+    await section('Account');
+    const before = (await api('/api/access/users/admin')).apikey;
+    await page.getByRole('button', { name: /^(Regenerate|Generate)$/ }).click();
+    if (before) await page.getByTestId('confirm-yes').click();
+    await page.waitForFunction((b) => {
+      const k = document.querySelector('[data-testid=apikey]')?.textContent ?? '';
+      return k.length >= 32 && !k.includes('•') && k !== b;
+    }, before);
+    const shown = await page.getByTestId('apikey').textContent();
+    const now = (await api('/api/access/users/admin')).apikey;
+    assert.equal(shown, now, 'the page shows another key than the server holds');
+    const v = await fetch(base + '/api/version', { headers: { 'X-Api-Key': shown } });
+    assert.equal(v.status, 200, 'the new key does not work');
+  });
+
+  const APPKEY = 'application key approved in a prompt';
+  await step(APPKEY, { needs: [['POST', '/plugin/appkeys/request'], ['POST', '/plugin/appkeys/decision/x']], after: [LOGIN] }, async () => {
+    const req = await fetch(base + '/plugin/appkeys/request', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ app: 'E2E Slicer', user: admin.user }),
+    });
+    assert.equal(req.status, 201);
+    const token = new URL(req.headers.get('location')).pathname.split('/').pop();
+    // Keep the request alive (it dies when not polled for 5 s) until decided.
+    let key = null;
+    const poller = (async () => {
+      for (let i = 0; i < 60 && !key; i++) {
+        const r = await fetch(`${base}/plugin/appkeys/request/${token}`);
+        if (r.status === 200) key = (await r.json()).api_key;
+        else if (r.status !== 202) throw new Error(`poll answered ${r.status}`);
+        else await new Promise((res) => setTimeout(res, 500));
+      }
+    })();
+    const prompt = page.getByTestId('access-request').filter({ hasText: 'E2E Slicer' });
+    await prompt.waitFor({ timeout: 15000 });
+    await page.screenshot({ path: outPath('appkey-prompt-1280x800.png') });
+    await prompt.getByRole('button', { name: 'Allow' }).click();
+    await poller;
+    assert.ok(key && key.length >= 32, `no key delivered: ${key}`);
+    const v = await fetch(base + '/api/version', { headers: { 'X-Api-Key': key } });
+    assert.equal(v.status, 200, 'the approved key does not work');
+    await prompt.waitFor({ state: 'detached' });
+    // Listed, then revoked from the account page.
+    await section('Account');
+    const row = page.getByRole('row').filter({ hasText: 'E2E Slicer' });
+    await row.waitFor();
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByTestId('confirm-yes').click();
+    await row.waitFor({ state: 'detached' });
+    const after = await fetch(base + '/api/version', { headers: { 'X-Api-Key': key } });
+    assert.equal(after.status, 401, 'the revoked key still works');
+  });
+
+  await step('users added and deleted', { needs: [['POST', '/api/access/users']], after: [LOGIN] }, async () => {
+    await section('Users');
+    await page.getByLabel('New user name').fill('bob');
+    await page.getByLabel('New user password').fill('bob-secret-pw');
+    await page.getByRole('button', { name: 'Add' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'bob' });
+    await row.waitFor();
+    assert.ok((await api('/api/access/users')).users.some((u) => u.name === 'bob'));
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await page.getByTestId('confirm-yes').click();
+    await row.waitFor({ state: 'detached' });
+    assert.ok(!(await api('/api/access/users')).users.some((u) => u.name === 'bob'));
+  });
+
+  await step('own password changed', { needs: [['PUT', '/api/access/users/admin/password']], after: [LOGIN] }, async () => {
+    await section('Account');
+    await page.locator('#pw-cur').fill(admin.pass);
+    await page.locator('#pw-new').fill('e2e-new-secret');
+    await page.locator('#pw-new2').fill('e2e-new-secret');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByTestId('toast').filter({ hasText: 'Password changed' }).waitFor();
+    await page.getByTestId('logout').click();
+    await login('e2e-new-secret');
+  });
+
+  await step('dark theme', { after: [LOGIN] }, async () => {
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    while ((await page.evaluate(() => document.documentElement.dataset.theme)) !== 'dark') {
+      await page.getByRole('button', { name: /Colour theme/ }).click();
+    }
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.notEqual(bg, 'rgb(244, 245, 247)', 'the dark theme kept the light background');
+    await page.screenshot({ path: outPath('dashboard-dark-1280x800.png') });
+    await page.reload();
+    await page.getByTestId('logout').waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark', 'the theme was not remembered');
+  });
+
+  await t.test('no uncaught errors in the page', () => assert.deepEqual(errors, []));
+});
