@@ -108,6 +108,20 @@ func (h *host) next() string {
 	return ""
 }
 
+// nextWithin returns the next line, or false when none arrives within d.
+func (h *host) nextWithin(d time.Duration) (string, bool) {
+	h.t.Helper()
+	select {
+	case l, ok := <-h.lines:
+		if !ok {
+			h.t.Fatalf("link closed")
+		}
+		return l, true
+	case <-time.After(d):
+		return "", false
+	}
+}
+
 // until reads lines up to and including the first one starting with prefix and returns
 // them all.
 func (h *host) until(prefix string) []string {

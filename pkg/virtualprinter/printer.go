@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"net"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -78,9 +79,9 @@ func (p *Printer) logExecuted(cmd string) {
 // Serve returns only after its goroutines have stopped: when ctx ends it sets a past
 // deadline if rw has SetDeadline (and clears it before returning), or else closes rw if
 // it is an io.Closer; after Disconnect it closes rw if it is an io.Closer. A plain
-// io.ReadWriter must be made to return from Read and Write by its owner. EOF, and EIO
-// from a pty whose other side was closed, end Serve with a nil error; the end of ctx ends
-// it with ctx's error.
+// io.ReadWriter must be made to return from Read and Write by its owner. The host closing
+// the link (EOF, a closed pipe, EIO from a pty whose other side was closed) ends Serve
+// with a nil error; the end of ctx ends it with ctx's error.
 func (p *Printer) Serve(ctx context.Context, rw io.ReadWriter) error {
 	if !p.serving.CompareAndSwap(false, true) {
 		return ErrBusy
@@ -128,10 +129,17 @@ func (p *Printer) Serve(ctx context.Context, rw io.ReadWriter) error {
 	if perr := parent.Err(); perr != nil {
 		return perr
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, syscall.EIO) {
+	if linkClosed(err) {
 		return nil
 	}
 	return err
+}
+
+// linkClosed reports whether err means the host closed the link: EOF, a closed pipe or
+// socket, or EIO/EPIPE from a pty whose other side was closed.
+func linkClosed(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.EIO) || errors.Is(err, syscall.EPIPE)
 }
 
 // do asks the serving goroutine to run f; it is dropped when nothing is served.
@@ -147,7 +155,7 @@ func (p *Printer) do(f func(*session)) {
 
 // linkError wraps a read or write failure on the link.
 func linkError(op string, err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, syscall.EIO) || errors.Is(err, os.ErrDeadlineExceeded) {
+	if linkClosed(err) || errors.Is(err, os.ErrDeadlineExceeded) {
 		return err
 	}
 	return fmt.Errorf("virtualprinter: %s link: %w", op, err)

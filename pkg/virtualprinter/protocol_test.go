@@ -201,10 +201,9 @@ func TestM112HaltsAndSilences(t *testing.T) {
 // Ensure that ADVANCED_OK reports the free command buffer slots while lines queue up.
 func TestAdvancedOKBufferSlots(t *testing.T) {
 	h := startHost(t, virtualprinter.Config{AdvancedOK: true, TimeScale: 10})
-	h.sendN(1, "G4 S10") // 1 s real: the next lines wait in the buffer
-	h.sendN(2, "G92 X0")
-	h.sendN(3, "G92 X0")
-	h.sendN(4, "G92 X0")
+	// One write, so that all four lines are in the buffer before the first executes; G4
+	// lasts 1 s real.
+	h.send(numbered(1, "G4 S10") + "\n" + numbered(2, "G92 X0") + "\n" + numbered(3, "G92 X0") + "\n" + numbered(4, "G92 X0") + "\n")
 	var oks []string
 	for len(oks) < 4 {
 		if l := h.next(); strings.HasPrefix(l, "ok") {
