@@ -119,9 +119,11 @@ func SanitizePath(p string) (string, error) {
 	return strings.Join(parts, "/"), nil
 }
 
-// CheckPath validates an already stored path (as clients send back what a
-// listing gave them) without renaming anything: it must be relative, without
-// "." or ".." components, and every component must be its own sanitised form.
+// CheckPath validates a path as clients send back what a listing gave them,
+// without renaming anything (files copied in over SSH keep their names): it
+// must be valid UTF-8 without control characters, with no ".", ".." or
+// hidden (dot) components and none longer than MaxNameBytes. Leading and
+// trailing slashes are dropped; "" is the root.
 func CheckPath(p string) (string, error) {
 	p = strings.Trim(p, "/")
 	if p == "" {
