@@ -5,7 +5,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, outPath, startCuttle } from './harness.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { corpusDir, launch, outPath, startCuttle } from './harness.mjs';
 
 const admin = { user: 'admin', pass: 'e2e-secret-pw' };
 
@@ -191,6 +193,59 @@ test('settings, accounts and keys', { timeout: 5 * 60 * 1000 }, async (t) => {
     await page.getByTestId('logout').waitFor();
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark', 'the theme was not remembered');
   });
+
+  await step(
+    'files: drop to upload, folder, move, search, download, delete',
+    { needs: [['POST', '/api/files/local'], ['POST', '/api/files/local/x.gcode'], ['DELETE', '/api/files/local/x.gcode']], after: [LOGIN] },
+    async () => {
+      const name = 'cura_cube20.gcode';
+      const bytes = readFileSync(join(corpusDir, name));
+      await page.getByRole('link', { name: 'Files' }).click();
+      const panel = page.getByTestId('files');
+      await panel.waitFor();
+      // Drag and drop a file onto the panel.
+      const dt = await page.evaluateHandle(
+        ([b64, n]) => {
+          const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          const d = new DataTransfer();
+          d.items.add(new File([bin], n, { type: 'application/octet-stream' }));
+          return d;
+        },
+        [bytes.toString('base64'), name],
+      );
+      await panel.dispatchEvent('dragover', { dataTransfer: dt });
+      await panel.dispatchEvent('drop', { dataTransfer: dt });
+      const item = (path) => page.locator(`[data-testid=file-item][data-path="${path}"]`);
+      await item(name).waitFor({ timeout: 20000 });
+      // A folder, then move the file into it.
+      await page.getByLabel('New folder name').fill('e2e');
+      await page.getByRole('button', { name: 'Create folder' }).click();
+      await item('e2e').waitFor();
+      await item(name).getByRole('button', { name }).click();
+      await item(name).getByRole('button', { name: 'Move' }).click();
+      await item(name).getByRole('combobox').selectOption('e2e');
+      await item(name).getByRole('button', { name: 'Move' }).last().click();
+      await item(name).waitFor({ state: 'detached' });
+      // Search finds it inside the folder.
+      await page.getByLabel('Search files').fill('cube20');
+      const moved = item(`e2e/${name}`);
+      await moved.waitFor();
+      await moved.getByRole('button', { name }).click();
+      const href = await moved.getByRole('link', { name: 'Download' }).getAttribute('href');
+      const dl = await page.request.get(new URL(href, base).href);
+      assert.equal(dl.status(), 200);
+      assert.equal((await dl.body()).length, bytes.length, 'the download differs in size from the upload');
+      await moved.getByTestId('file-delete').click();
+      await page.getByTestId('confirm-yes').click();
+      await moved.waitFor({ state: 'detached' });
+      await page.getByLabel('Search files').fill('');
+      await item('e2e').getByRole('button', { name: 'Delete folder e2e' }).click();
+      await page.getByTestId('confirm-yes').click();
+      await item('e2e').waitFor({ state: 'detached' });
+      const left = await api('/api/files/local?recursive=true');
+      assert.deepEqual(left.files, [], 'files remain after deleting everything');
+    },
+  );
 
   await t.test('no uncaught errors in the page', () => assert.deepEqual(errors, []));
 });
