@@ -2,6 +2,8 @@ package push_test
 
 import (
 	"context"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -9,43 +11,66 @@ import (
 	"github.com/cuttleprint/cuttle/pkg/printer"
 	"github.com/cuttleprint/cuttle/pkg/printer/printertest"
 	"github.com/cuttleprint/cuttle/pkg/push"
+	"github.com/cuttleprint/cuttle/pkg/virtualprinter"
 )
 
-// Ensure that a socket watching a real Machine (over scripted Marlin) sees the
-// connection events, then history and currents with the Machine's state,
-// temperatures and terminal lines.
+// virtualPort serves the simulated Marlin on a net.Pipe.
+func virtualPort(cfg virtualprinter.Config) printer.PortOpener {
+	return func(ctx context.Context, baud int) (io.ReadWriteCloser, error) {
+		host, dev := net.Pipe()
+		go virtualprinter.New(cfg).Serve(ctx, dev)
+		return host, nil
+	}
+}
+
+// Ensure that a socket watching a real Machine sees the connection events, then
+// history and currents with the Machine's state, temperatures and terminal
+// lines; over scripted Marlin and over the simulated one.
 func TestMachineSource(t *testing.T) {
-	var rig *printertest.Rig
-	e := newEnv(t, func(o *push.Options) {
-		rig = printertest.New(t, printer.Config{Events: o.Bus, PollInterval: 20 * time.Millisecond}, nil)
-		o.Source = push.NewMachineSource(rig.Machine, nil)
-	})
-	key := e.user("alice")
-	c := e.dial(nil)
-	c.until("connected")
-	c.authed("alice", e.passiveSession(key))
-	h, _ := c.until("history")
-	if !strings.Contains(h.raw, `"text":"Offline"`) {
-		t.Errorf("history before connecting = %s; want Offline", h.raw)
-	}
-	rig.Connect(t)
-	ev, _ := c.untilEvent("Connected")
-	if !strings.Contains(ev.raw, `"port":"FAKE"`) {
-		t.Errorf("Connected event = %s; want port FAKE", ev.raw)
-	}
-	// Currents follow the Machine: a temperature request shows up as terminal
-	// lines and a temperature point.
-	if err := rig.Machine.Send(context.Background(), "M105"); err != nil {
-		t.Fatal(err)
-	}
-	var seen strings.Builder
-	for !strings.Contains(seen.String(), "Recv: ok T:21.30") {
-		m, _ := c.until("current")
-		seen.WriteString(m.raw)
-	}
-	for _, want := range []string{`"text":"Operational"`, `"operational":true`, `"tool0":{"actual":21.3`, ` M105*`} {
-		if !strings.Contains(seen.String(), want) {
-			t.Errorf("currents lack %s:\n%s", want, seen.String())
-		}
+	for _, port := range []string{printertest.Port, "VIRTUAL"} {
+		t.Run(port, func(t *testing.T) {
+			var rig *printertest.Rig
+			e := newEnv(t, func(o *push.Options) {
+				rig = printertest.New(t, printer.Config{Events: o.Bus, PollInterval: 20 * time.Millisecond,
+					Builtin: map[string]printer.PortOpener{"VIRTUAL": virtualPort(virtualprinter.Config{AdvancedOK: true, TimeScale: 50})}}, nil)
+				o.Source = push.NewMachineSource(rig.Machine, nil)
+			})
+			key := e.user("alice")
+			c := e.dial(nil)
+			c.until("connected")
+			c.authed("alice", e.passiveSession(key))
+			h, _ := c.until("history")
+			if !strings.Contains(h.raw, `"text":"Offline"`) {
+				t.Errorf("history before connecting = %s; want Offline", h.raw)
+			}
+			if err := rig.Machine.Connect(context.Background(), port, 115200); err != nil {
+				t.Fatal(err)
+			}
+			ev, _ := c.untilEvent("Connected")
+			if !strings.Contains(ev.raw, `"port":"`+port+`"`) {
+				t.Errorf("Connected event = %s; want port %s", ev.raw, port)
+			}
+			if !rig.Await(func() bool { return rig.Machine.Snapshot().State == printer.StateOperational }) {
+				t.Fatalf("not operational: %s", rig.Machine.Snapshot().StateText)
+			}
+			// A temperature request shows up as terminal lines and a
+			// temperature point in the currents.
+			if err := rig.Machine.Send(context.Background(), "M105"); err != nil {
+				t.Fatal(err)
+			}
+			var seen strings.Builder
+			deadline := time.Now().Add(10 * time.Second)
+			for !strings.Contains(seen.String(), " M105*") || !strings.Contains(seen.String(), `"Recv: ok `) ||
+				!strings.Contains(seen.String(), `"tool0":{"actual":`) {
+				if time.Now().After(deadline) {
+					t.Fatalf("no current with the M105 exchange and a temperature within 10 s:\n%s", seen.String())
+				}
+				m, _ := c.until("current")
+				seen.WriteString(m.raw)
+			}
+			if !strings.Contains(seen.String(), `"text":"Operational"`) || !strings.Contains(seen.String(), `"operational":true`) {
+				t.Errorf("currents never operational:\n%s", seen.String())
+			}
+		})
 	}
 }
