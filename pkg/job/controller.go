@@ -98,6 +98,7 @@ type Controller struct {
 	tasks []task // work for the worker, in order
 	wake  chan struct{}
 
+	sub  *events.Subscription // connects and disconnects, read by Run
 	base context.Context
 	stop context.CancelFunc
 	wg   sync.WaitGroup // reader goroutines and history writers
@@ -158,22 +159,26 @@ func New(o Options) *Controller {
 		o.Buffer = 256
 	}
 	base, stop := context.WithCancel(context.Background())
-	return &Controller{o: o, link: o.Link, base: base, stop: stop, wake: make(chan struct{}, 1)}
-}
-
-// Run sends queued scripts and follows connects and disconnects on the bus
-// until ctx ends. Start it once.
-func (c *Controller) Run(ctx context.Context) {
-	var sub <-chan struct{}
-	var bus *events.Subscription
-	if c.o.Bus != nil {
-		bus = c.o.Bus.Subscribe(events.Options{Match: func(e events.Event) bool {
+	c := &Controller{o: o, link: o.Link, base: base, stop: stop, wake: make(chan struct{}, 1)}
+	if o.Bus != nil {
+		// Subscribed here, not in Run, so no connect is missed in between.
+		c.sub = o.Bus.Subscribe(events.Options{Match: func(e events.Event) bool {
 			switch e.(type) {
 			case events.Connected, events.Disconnected, events.Error:
 				return true
 			}
 			return false
 		}})
+	}
+	return c
+}
+
+// Run sends queued scripts and follows connects and disconnects on the bus
+// until ctx ends. Start it once.
+func (c *Controller) Run(ctx context.Context) {
+	var sub <-chan struct{}
+	bus := c.sub
+	if bus != nil {
 		defer bus.Close()
 		sub = bus.Ready()
 	}
@@ -246,6 +251,9 @@ func (c *Controller) Close() error {
 	}
 	c.stop()
 	c.mu.Unlock()
+	if c.sub != nil {
+		c.sub.Close()
+	}
 	c.wg.Wait()
 	return nil
 }
