@@ -111,9 +111,6 @@ func TestServeStopsOnCancel(t *testing.T) {
 		t.Fatalf("first line = %q, %v; want start", l, err)
 	}
 	// The host stops reading: the firmware's writes block until the cancel.
-	if err := p.Serve(ctx, b); !errors.Is(err, virtualprinter.ErrBusy) {
-		t.Errorf("second Serve() = %v; want ErrBusy", err)
-	}
 	cancel()
 	select {
 	case err := <-done:
@@ -173,4 +170,22 @@ func TestCorruptionRecovers(t *testing.T) {
 		t.Errorf("Executed() differs from the sent lines: %d executed, %d sent", len(ex), len(sent))
 	}
 	t.Logf("%d lines, %d resend requests, %d timeouts", lines, errs, timeouts)
+}
+
+// Ensure that a second Serve takes the printer over from the first, which returns
+// ErrReplaced, and boots afresh.
+func TestServeReplaces(t *testing.T) {
+	p := virtualprinter.New(virtualprinter.Config{})
+	h1 := connect(t, p)
+	h1.until("echo:SD card ok")
+	h1.roundTrip(numbered(1, "G92 X0"))
+	h2 := connect(t, p)
+	if err := <-h1.done; !errors.Is(err, virtualprinter.ErrReplaced) {
+		t.Errorf("first Serve() = %v; want ErrReplaced", err)
+	}
+	h1.done <- nil // for h1's cleanup
+	h2.until("echo:SD card ok")
+	if got := h2.roundTrip(numbered(1, "G92 X0")); !slices.Equal(got, []string{"ok"}) {
+		t.Errorf("N1 on the new link -> %q; want [ok] (line numbers reset)", got)
+	}
 }

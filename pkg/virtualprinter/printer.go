@@ -18,21 +18,25 @@ import (
 var (
 	// ErrDisconnected is returned by Serve when the link was closed by Disconnect.
 	ErrDisconnected = errors.New("virtualprinter: link disconnected by fault injection")
-	// ErrBusy is returned by Serve when the printer is already serving another link.
-	ErrBusy = errors.New("virtualprinter: already serving a link")
+	// ErrReplaced is returned by Serve when a newer Serve call took the printer over, as
+	// opening a port resets an Arduino board.
+	ErrReplaced = errors.New("virtualprinter: replaced by a newer link")
 )
 
 // Printer is a simulated Marlin 2.1 firmware. It serves one link at a time; each call of
-// Serve is a power-on (or the reset an Arduino board does when its port is opened). The
-// fault methods and Executed are safe to call from any goroutine at any time.
+// Serve is a power-on (or the reset an Arduino board does when its port is opened), and
+// takes the printer over from a Serve still running. The fault methods and Executed are
+// safe to call from any goroutine at any time.
 type Printer struct {
 	cfg     Config
 	card    *sdCard
 	ctl     chan func(*session) // runtime requests run by the serving goroutine
+	sem     chan struct{}       // held by the running Serve
 	serving atomic.Bool
 	overrun atomic.Int64 // bytes lost to receive-buffer overruns
 
-	mu         sync.Mutex // guards the fields below
+	mu         sync.Mutex               // guards the fields below
+	stopCur    context.CancelCauseFunc // ends the running Serve
 	executed   []string
 	faults     Faults
 	dropNext   int
@@ -47,6 +51,7 @@ func New(cfg Config) *Printer {
 		cfg:    cfg,
 		card:   newSDCard(cfg.SDDir),
 		ctl:    make(chan func(*session), 16),
+		sem:    make(chan struct{}, 1),
 		faults: cfg.Faults,
 		rng:    rand.New(rand.NewSource(cfg.Seed)),
 	}
@@ -83,9 +88,18 @@ func (p *Printer) logExecuted(cmd string) {
 // the link (EOF, a closed pipe, EIO from a pty whose other side was closed) ends Serve
 // with a nil error; the end of ctx ends it with ctx's error.
 func (p *Printer) Serve(ctx context.Context, rw io.ReadWriter) error {
-	if !p.serving.CompareAndSwap(false, true) {
-		return ErrBusy
+	p.mu.Lock()
+	if p.stopCur != nil {
+		p.stopCur(ErrReplaced)
 	}
+	p.mu.Unlock()
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-p.sem }()
+	p.serving.Store(true)
 	defer p.serving.Store(false)
 	for {
 		select {
@@ -96,9 +110,19 @@ func (p *Printer) Serve(ctx context.Context, rw io.ReadWriter) error {
 		break
 	}
 	parent := ctx
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancelCause := context.WithCancelCause(ctx)
+	cancel := func() { cancelCause(nil) }
 	defer cancel()
-	s := newSession(p, rw, ctx.Done(), parent.Err)
+	p.mu.Lock()
+	p.stopCur = cancelCause
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.stopCur = nil
+		p.mu.Unlock()
+	}()
+	ctxErr := func() error { return context.Cause(ctx) }
+	s := newSession(p, rw, ctx.Done(), ctxErr)
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
@@ -128,6 +152,9 @@ func (p *Printer) Serve(ctx context.Context, rw io.ReadWriter) error {
 	}
 	if perr := parent.Err(); perr != nil {
 		return perr
+	}
+	if errors.Is(context.Cause(ctx), ErrReplaced) {
+		return ErrReplaced
 	}
 	if linkClosed(err) {
 		return nil

@@ -79,6 +79,11 @@ func TestRxOverrunDrawsResend(t *testing.T) {
 		burst.WriteString(numbered(i, cmd) + "\n")
 	}
 	h.send(burst.String()) // about 300 bytes into a 128-byte buffer
+	// The write returns once the UART goroutine has read the bytes; it stores them just
+	// after.
+	for deadline := time.Now().Add(5 * time.Second); h.p.Overruns() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	if h.p.Overruns() == 0 {
 		t.Fatalf("Overruns() = 0 after %d bytes into a full buffer", burst.Len())
 	}

@@ -145,7 +145,7 @@ func (t *PTY) serveOpens(ctx context.Context, pair *ptyPair) error {
 				}
 			}
 			cancel()
-			if errors.Is(err, ErrDisconnected) || errors.Is(err, ErrBusy) {
+			if errors.Is(err, ErrDisconnected) {
 				return err
 			}
 		}
