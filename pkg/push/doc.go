@@ -33,15 +33,18 @@
 //
 // # Fan-out and slow clients
 //
-// [Server.Run] is the only reader of the [Source]: on a StateChanged from the
-// bus (at most every 100 ms) it encodes the status once and each new
-// temperature sample and terminal line once, into an immutable snapshot that
-// every client shares; building a client's `current` is copying bytes. Each
-// client has its own bounded event subscription (events.Drop): a client that
-// stops reading stops only itself, because nothing waits for it—the printer
-// publishes without blocking, and the client is disconnected once its queue
-// overflows or a write has stalled for 10 s. Memory per client is bounded by
-// its event queue, one message in flight and, for XHR sessions, a 1 MiB outbox.
+// [Server.Run] refreshes from the [Source] on a StateChanged from the bus (at
+// most every 100 ms; a client about to get a history refreshes too): it encodes
+// the status once and each new temperature sample and terminal line once, into
+// an immutable snapshot every client shares, and a `current` body is built once
+// per snapshot for all clients at the same position, then copied with each
+// client's serverTime. Each client has its own bounded event subscription
+// (events.Drop) that ignores state news, so the printer's per-line StateChanged
+// costs nothing per client. A client that stops reading stops only itself,
+// because nothing waits for it—the printer publishes without blocking, and the
+// client is disconnected once its queue overflows or a write has stalled for
+// 10 s. Memory per client is bounded by its event queue, one message in flight
+// and, for XHR sessions, a 1 MiB outbox.
 //
 // # Goroutines
 //
