@@ -37,9 +37,10 @@ func FuzzLineParsing(f *testing.F) {
 			}
 			cmd := parseCommand(stripLine(line))
 			for l := byte('A'); l <= 'Z'; l++ {
-				cmd.has(l)
-				cmd.float(l, 0)
-				cmd.int(l, 0)
+				if _, ok := cmd.param(l); ok != cmd.has(l) {
+					t.Fatalf("param(%c) and has(%c) disagree on %q", l, l, line)
+				}
+				_ = cmd.float(l, 0) + float64(cmd.int(l, 0))
 			}
 			_ = emergencyCommand(line)
 		}

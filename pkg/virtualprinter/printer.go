@@ -35,7 +35,7 @@ type Printer struct {
 	serving atomic.Bool
 	overrun atomic.Int64 // bytes lost to receive-buffer overruns
 
-	mu         sync.Mutex               // guards the fields below
+	mu         sync.Mutex              // guards the fields below
 	stopCur    context.CancelCauseFunc // ends the running Serve
 	executed   []string
 	faults     Faults
