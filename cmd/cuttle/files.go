@@ -9,6 +9,7 @@ import (
 	"github.com/cuttleprint/cuttle/pkg/files"
 	"github.com/cuttleprint/cuttle/pkg/gcode"
 	"github.com/cuttleprint/cuttle/pkg/job"
+	"github.com/cuttleprint/cuttle/pkg/printer"
 	"github.com/cuttleprint/cuttle/pkg/profiles"
 )
 
@@ -111,4 +112,19 @@ func jobScripts(cfg map[string]string) (job.Scripts, error) {
 		return s, fmt.Errorf("config: scripts.gcode: %w", err)
 	}
 	return s, nil
+}
+
+// machineProfile is the part of the default printer profile (from the
+// profile store, when wired before the printer) that the Machine uses.
+func machineProfile(ctx context.Context, a *app) printer.Profile {
+	if a.deps.Profiles == nil {
+		return printer.DefaultProfile()
+	}
+	p, err := a.deps.Profiles.Get(ctx, a.deps.Profiles.Default(ctx))
+	if err != nil {
+		a.cfg.log.Warn("printer profile: using the built-in default", "err", err)
+		return printer.DefaultProfile()
+	}
+	return printer.Profile{ID: p.ID, Name: p.Name, HeatedBed: p.HeatedBed, HeatedChamber: p.HeatedChamber,
+		Extruders: p.Extruder.Count, SpeedXY: min(p.Axes.X.Speed, p.Axes.Y.Speed), SpeedZ: p.Axes.Z.Speed, SpeedE: p.Axes.E.Speed}
 }

@@ -18,6 +18,7 @@ import (
 func wirePrinter(ctx context.Context, a *app) error {
 	s := a.settings.Get().Serial
 	m := printer.New(printer.Config{
+		Profile:            machineProfile(ctx, a),
 		Lister:             serial.Lister{Extra: s.AdditionalPorts},
 		Builtin:            builtinPorts(a),
 		PortPreference:     s.Port,
