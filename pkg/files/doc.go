@@ -19,6 +19,9 @@
 //     Reconcile, which runs at start-up and on a forced refresh.
 //   - A file held by a job (Hold) can be neither overwritten, moved nor
 //     deleted: those return ErrInUse.
+//   - Analysis runs in the background, one file at a time (Run); its result
+//     and any embedded thumbnail (kept under .thumbs by content hash) are
+//     stored only if the file did not change meanwhile.
 //
 // Storage is safe for concurrent use. Mutations of the tree and the index
 // are serialised by one mutex; the bytes of an upload are streamed outside it.

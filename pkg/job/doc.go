@@ -12,6 +12,14 @@
 // host. T<n> and Z moves are tracked for ToolChange and ZChange events.
 // Progress is the file offset of the last line the firmware acknowledged.
 //
+// # SD card
+//
+// The controller also follows the printer's SD card through the firmware's
+// messages (Message): M20 listings, SD print progress and "Done printing
+// file". An SD print is driven with M23/M24/M25/M26; TransferToSD streams a
+// local file to the card between M28 and M29 with the same reader and
+// source as a print.
+//
 // # Scripts
 //
 // G-code scripts run at the job's edges — beforePrintStarted,
