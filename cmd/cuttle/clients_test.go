@@ -357,3 +357,74 @@ func TestReplay_FDMMonster(t *testing.T) {
 	r.want("delete", r.call("DELETE", "/api/files/local/cube.gcode", r.key, nil), 204)
 	r.want("restart", r.call("POST", "/api/system/commands/core/restart", r.key, nil), 204)
 }
+
+// waitFor polls cond every 50 ms for up to d.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestReplay_Online replays the clients' actions against a connected
+// printer (the built-in VIRTUAL port): Home Assistant's connect, targets
+// and job control, Cura's select+print and pause toggle, FDM Monster's
+// printhead and command calls. Each answer must be exactly 204.
+func TestReplay_Online(t *testing.T) {
+	r := newClientRig(t)
+	k := r.key
+	// Home Assistant's connect (its key is spelled printerprofile).
+	r.want("connect", r.call("POST", "/api/connection", k, `{"command":"connect","port":"VIRTUAL","baudrate":115200,"printerprofile":"_default","save":false,"autoconnect":false}`), 204)
+	waitFor(t, 20*time.Second, "operational", func() bool { return r.call("GET", "/api/printer", k, nil).code == 200 })
+	p := r.call("GET", "/api/printer?history=true&limit=2", k, nil).obj(t)
+	temp := p["temperature"].(map[string]any)
+	if _, ok := temp["tool0"].(map[string]any)["actual"].(float64); !ok {
+		t.Errorf("temperature.tool0.actual = %v", temp["tool0"])
+	}
+	if _, ok := temp["bed"]; !ok {
+		t.Error("temperature.bed missing (HA reads it for has_heated_bed)")
+	}
+	flags := p["state"].(map[string]any)["flags"].(map[string]any)
+	if flags["operational"] != true || flags["ready"] != true {
+		t.Errorf("flags = %v", flags)
+	}
+	r.want("//api/printer/bed target", r.call("POST", "//api/printer/bed", k, `{"command":"target","target":60,"offset":0}`), 204)
+	r.want("tool target", r.call("POST", "/api/printer/tool", k, `{"command":"target","targets":{"tool0":200}}`), 204)
+	// FDM Monster.
+	r.want("jog", r.call("POST", "/api/printer/printhead", k, `{"command":"jog","x":10,"y":-5,"z":1,"speed":3000}`), 204)
+	r.want("home", r.call("POST", "/api/printer/printhead", k, `{"command":"home","axes":["x","y","z"]}`), 204)
+	r.want("command", r.call("POST", "/api/printer/command", k, `{"command":"M105"}`), 204)
+	r.want("commands (Cura)", r.call("POST", "/api/printer/command", k, `{"commands":["M18","M106 S0"]}`), 204)
+	r.want("targets off", r.call("POST", "/api/printer/tool", k, `{"command":"target","targets":{"tool0":0}}`), 204)
+	r.want("bed off", r.call("POST", "/api/printer/bed", k, `{"command":"target","target":0}`), 204)
+
+	// Cura: upload, then select+print, then the pause toggle and cancel.
+	up := r.call("POST", "/api/files/local", k, newForm().field("path", "").file("cura.gcode", corpus(t, "cura_cube20.gcode")).done())
+	r.want("upload", up, 201)
+	path := "/api/" + strings.SplitN(up.header.Get("Location"), "api/", 2)[1]
+	r.want("select+print", r.call("POST", path, k, `{"command":"select","print":true}`), 204)
+	waitFor(t, 20*time.Second, "printing", func() bool {
+		return strings.HasPrefix(r.call("GET", "/api/job", k, nil).obj(t)["state"].(string), "Printing")
+	})
+	job := r.call("GET", "/api/job", k, nil).obj(t)
+	if f := job["job"].(map[string]any)["file"].(map[string]any); f["name"] != "cura.gcode" || f["origin"] != "local" {
+		t.Errorf("job.file = %v", f)
+	}
+	r.want("pause toggle (Cura, no action)", r.call("POST", "/api/job", k, `{"command":"pause"}`), 204)
+	waitFor(t, 30*time.Second, "paused", func() bool { return r.call("GET", "/api/job", k, nil).obj(t)["state"] == "Paused" })
+	// Home Assistant's explicit actions.
+	r.want("resume (HA)", r.call("POST", "/api/job", k, `{"command":"pause","action":"resume"}`), 204)
+	waitFor(t, 30*time.Second, "printing again", func() bool {
+		return strings.HasPrefix(r.call("GET", "/api/job", k, nil).obj(t)["state"].(string), "Printing")
+	})
+	r.want("pause (HA)", r.call("POST", "/api/job", k, `{"command":"pause","action":"pause"}`), 204)
+	r.want("bad action", r.call("POST", "/api/job", k, `{"command":"pause","action":"sideways"}`), 400)
+	r.want("cancel (HA)", r.call("POST", "/api/job", k, `{"command":"cancel"}`), 204)
+	waitFor(t, 30*time.Second, "operational after cancel", func() bool { return r.call("GET", "/api/job", k, nil).obj(t)["state"] == "Operational" })
+	r.want("disconnect", r.call("POST", "/api/connection", k, `{"command":"disconnect"}`), 204)
+	waitFor(t, 10*time.Second, "offline", func() bool { return r.call("GET", "/api/printer", k, nil).code == 409 })
+}
