@@ -24,10 +24,6 @@ func wirePush(_ context.Context, a *app) error {
 		Version: api.EmulatedOctoPrint, Log: a.cfg.log,
 		AllowCrossOrigin: func() bool { return a.settings != nil && a.settings.Get().API.AllowCrossOrigin }})
 	a.deps.Push = p
-	a.goBackground(func(ctx context.Context) {
-		if err := p.Run(ctx); err != nil {
-			a.cfg.log.Error("push hub stopped", "err", err)
-		}
-	})
+	a.goBackground(p.Run)
 	return nil
 }

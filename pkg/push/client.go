@@ -123,12 +123,9 @@ func (c *client) run(ctx context.Context) error {
 	for {
 		select {
 		case <-c.sub.Done():
-			return errSlow
+			return c.ended(nil)
 		case <-ctx.Done():
-			if c.sub.Err() != nil {
-				return errSlow
-			}
-			return ctx.Err()
+			return c.ended(ctx.Err())
 		case <-s.closing:
 			return nil
 		case <-c.sub.Ready():
@@ -160,12 +157,21 @@ func (c *client) run(ctx context.Context) error {
 			}
 		}
 		if err := c.flush(ctx); err != nil {
-			if c.sub.Err() != nil {
-				return errSlow
-			}
-			return err
+			return c.ended(err)
 		}
 	}
+}
+
+// ended says why the client stops: errSlow when its queue overflowed (whatever
+// else went wrong in consequence), nil when the bus closed (shutdown), else err.
+func (c *client) ended(err error) error {
+	switch c.sub.Err() {
+	case events.ErrOverflow:
+		return errSlow
+	case events.ErrClosed:
+		return nil
+	}
+	return err
 }
 
 func (c *client) emit(msg []byte) { c.out = append(c.out, msg) }

@@ -91,15 +91,13 @@ func newEnvWith(t testing.TB, ao auth.Options, tune func(*push.Options)) *env {
 		tune(&opts)
 	}
 	e.push = push.New(opts)
-	done := make(chan error, 1)
-	go func() { done <- e.push.Run(ctx) }()
+	done := make(chan struct{})
+	go func() { defer close(done); e.push.Run(ctx) }()
 	srv := httptest.NewServer(api.New(api.Deps{Auth: e.auth, Push: e.push}))
 	e.url = srv.URL
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("push.Run: %v", err)
-		}
+		<-done
 		srv.Close()
 		db.Close()
 	})

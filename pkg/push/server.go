@@ -129,9 +129,9 @@ func New(o Options) *Server {
 }
 
 // Run keeps the shared printer state fresh and wakes clients when it changes,
-// at most every minRefresh, until ctx ends; then it closes every connection and
-// waits for the XHR sessions it owns.
-func (s *Server) Run(ctx context.Context) error {
+// at most every minRefresh, until ctx ends or the bus closes; then it closes
+// every connection and waits for the XHR sessions it owns.
+func (s *Server) Run(ctx context.Context) {
 	s.mu.Lock()
 	s.ctx = ctx
 	s.mu.Unlock()
@@ -149,12 +149,13 @@ func (s *Server) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
+		case <-sub.Done(): // the bus closed: shutting down
+		case <-sub.Ready():
+		}
+		if ctx.Err() != nil || sub.Err() != nil {
 			close(s.closing)
 			s.wg.Wait()
-			return nil
-		case <-sub.Done():
-			return sub.Err()
-		case <-sub.Ready():
+			return
 		}
 		for _, e := range sub.Take(nil) {
 			switch v := e.(type) {
