@@ -294,6 +294,23 @@ func TestReauthRequired(t *testing.T) {
 			t.Errorf("reason = %q; want modified", r)
 		}
 	})
+
+	t.Run("removed user", func(t *testing.T) {
+		k := e.user("erin")
+		c := e.dial(nil)
+		c.until("connected")
+		c.authed("erin", e.passiveSession(k))
+		if err := e.auth.DeleteUser(context.Background(), "erin"); err != nil {
+			t.Fatal(err)
+		}
+		if r := reason(c); r != "removed" {
+			t.Errorf("reason = %q; want removed", r)
+		}
+		c.send(`{"auth":"erin:x"}`)
+		if r := reason(c); r != "stale" {
+			t.Errorf("reason after auth as the removed user = %q; want stale", r)
+		}
+	})
 }
 
 // Ensure that terminal lines need MONITOR_TERMINAL and login events need ADMIN.
