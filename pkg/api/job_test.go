@@ -165,6 +165,9 @@ func TestPrintTinyOverHTTP(t *testing.T) {
 	if jf["name"] != "tiny.gcode" || jf["origin"] != "local" {
 		t.Errorf("job file = %v", jf)
 	}
+	if u := s["job"].(map[string]any)["user"]; u != "user" {
+		t.Errorf("job user = %v; want the user who started the print", u)
+	}
 	wantCode(t, "cancel when idle", e.json("POST", "/api/job", e.adminKey, `{"command":"cancel"}`), 409)
 	wantCode(t, "bad pause action", e.json("POST", "/api/job", e.adminKey, `{"command":"pause","action":"sideways"}`), 400)
 	wantCode(t, "unknown job command", e.json("POST", "/api/job", e.adminKey, `{"command":"dance"}`), 400)

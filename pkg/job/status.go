@@ -123,6 +123,9 @@ func (c *Controller) Status(ctx context.Context) Status {
 	} else if !c.localStatus(ctx, sel, &st, &an) {
 		return st
 	}
+	if pr != nil && snap.user != "" {
+		st.Job.User = ptr(snap.user) // who started the print, as OctoPrint reports it
+	}
 	c.progress(&st, pr, snap, now, an)
 	return st
 }
@@ -136,9 +139,6 @@ func (c *Controller) localStatus(ctx context.Context, sel *selection, st *Status
 	name := e.Name()
 	st.Job.File = FileInfo{Name: &name, Path: ptr(e.Path), Display: ptr(e.Display), Origin: ptr("local"),
 		Size: ptr(e.Size), Date: ptr(e.Date)}
-	if e.User != "" {
-		st.Job.User = ptr(e.User)
-	}
 	if e.Analysis != nil && json.Unmarshal(e.Analysis, an) == nil {
 		st.Job.EstimatedPrintTime = an.EstimatedPrintTime
 		st.Job.Filament = an.Filament
