@@ -70,6 +70,9 @@ type Options struct {
 	// ends (false); the storage holds its analysis back meanwhile. It must
 	// not block or call back into the Controller.
 	Busy func(busy bool)
+	// SDPoll is how often an SD print's progress is checked (default 2 s);
+	// firmware silent for twice that is asked with M27.
+	SDPoll time.Duration
 	// Buffer is how many lines the reader queues ahead (default 256).
 	Buffer int
 	// Now is the clock (default time.Now).
@@ -135,8 +138,9 @@ type run struct {
 	acked     int
 	ackedPos  int64
 	eof       bool
-	sd        bool   // printing from the printer's SD card
-	transfer  string // the SD name when streaming a file to the card
+	sd        bool      // printing from the printer's SD card
+	transfer  string    // the SD name when streaming a file to the card
+	reported  time.Time // the firmware's last SD progress report
 	pos       position
 	pauseUser string
 }
@@ -157,6 +161,9 @@ func New(o Options) *Controller {
 	}
 	if o.Buffer <= 0 {
 		o.Buffer = 256
+	}
+	if o.SDPoll <= 0 {
+		o.SDPoll = 2 * time.Second
 	}
 	base, stop := context.WithCancel(context.Background())
 	c := &Controller{o: o, link: o.Link, base: base, stop: stop, wake: make(chan struct{}, 1)}
@@ -182,10 +189,14 @@ func (c *Controller) Run(ctx context.Context) {
 		defer bus.Close()
 		sub = bus.Ready()
 	}
+	poll := time.NewTicker(c.o.SDPoll)
+	defer poll.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-poll.C:
+			c.pollSD()
 		case <-c.wake:
 			c.drain()
 		case <-sub:

@@ -12,6 +12,7 @@ import (
 	"github.com/cuttleprint/cuttle/pkg/events"
 	"github.com/cuttleprint/cuttle/pkg/files"
 	"github.com/cuttleprint/cuttle/pkg/job"
+	"github.com/cuttleprint/cuttle/pkg/protocol"
 	"github.com/cuttleprint/cuttle/pkg/store"
 )
 
@@ -84,7 +85,7 @@ func newRig(t *testing.T, content string) *rig {
 		t.Fatal(err)
 	}
 	r := &rig{t: t, fs: fs, link: &fakeLink{online: true}, bus: events.NewBus(), now: time.Unix(1000, 0)}
-	r.c = job.New(job.Options{Files: fs, Link: r.link, Bus: r.bus, Now: r.clock, Scripts: func() job.Scripts {
+	r.c = job.New(job.Options{Files: fs, Link: r.link, Bus: r.bus, Now: r.clock, SDPoll: time.Millisecond, Scripts: func() job.Scripts {
 		return job.Scripts{AfterPrinterConnected: "M117 hello", BeforePrintStarted: "M117 start", AfterPrintPaused: "M117 paused {{.Z}}",
 			BeforePrintResumed: "M117 resume X{{.X}}", AfterPrintCancelled: "M104 S0", AfterPrintDone: "M117 done"}
 	}})
@@ -309,5 +310,38 @@ func TestConnectScriptAndDisconnectFailsPrint(t *testing.T) {
 	}
 	if e.Prints == nil || e.Prints.Failure != 1 {
 		t.Errorf("history = %+v; want one failure", e.Prints)
+	}
+}
+
+func TestSDPrintProgressAndPolling(t *testing.T) {
+	r := newRig(t, "G1\n")
+	ctx := context.Background()
+	r.c.Message(protocol.SDListBegin{})
+	r.c.Message(protocol.SDFile{Name: "CUBE.GCO", LongName: "cube.gcode", Size: 100})
+	r.c.Message(protocol.SDListEnd{})
+	if f := r.c.SDFiles(); len(f) != 1 || f[0].Display() != "cube.gcode" {
+		t.Fatalf("SD files = %+v", f)
+	}
+	if err := r.c.SelectSD(ctx, "cube.gcode", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.c.Start(ctx, "ann"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("M27 S2")
+	r.c.Message(protocol.SDProgress{Pos: 50, Size: 100})
+	if st := r.c.Status(ctx); *st.Progress.Completion != 50 || *st.Job.File.Origin != "sdcard" {
+		t.Errorf("progress %v origin %v", *st.Progress.Completion, *st.Job.File.Origin)
+	}
+	r.advance(10 * time.Second) // the firmware stays silent: the controller asks
+	r.waitFor("M27")
+	r.c.Message(protocol.SDDone{})
+	st := r.c.Status(ctx)
+	if st.State != "Operational" || *st.Progress.Completion != 100 {
+		t.Errorf("after Done printing file: %q %v", st.State, *st.Progress.Completion)
+	}
+	got := r.link.lines()
+	if i := slices.Index(got, "M23 CUBE.GCO"); i < 0 || got[i+1] != "M24" {
+		t.Errorf("sent %q", got)
 	}
 }

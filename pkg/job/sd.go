@@ -59,6 +59,7 @@ func (c *Controller) Message(m protocol.Message) {
 	case protocol.SDProgress:
 		if pr := c.pr; pr != nil && pr.sd && !v.NotPrinting && v.Size > 0 {
 			pr.ackedPos, pr.size = v.Pos, v.Size
+			pr.reported = c.o.Now()
 		}
 	case protocol.SDDone:
 		if pr := c.pr; pr != nil && pr.sd {
@@ -199,3 +200,20 @@ func (c *Controller) startSDLocked(user string) error {
 
 // originSD is the sdcard origin.
 const originSD = "sdcard"
+
+// pollSD asks for SD progress when the firmware has not reported lately.
+func (c *Controller) pollSD() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pr := c.pr
+	if pr == nil || !pr.sd || c.state != StatePrinting {
+		return
+	}
+	last := pr.reported
+	if last.IsZero() {
+		last = pr.started
+	}
+	if c.o.Now().Sub(last) >= 2*c.o.SDPoll { // no AUTOREPORT_SD_STATUS: ask
+		c.queueLocked(task{lines: []string{"M27"}})
+	}
+}
