@@ -3,6 +3,7 @@ package auth
 import (
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Permission is an OctoPrint permission key, such as "STATUS".
@@ -70,7 +71,16 @@ var (
 // Permissions returns every permission cuttle knows, in a stable order.
 // Packages that add a permission (power control, app keys) add it here, so
 // that the route table, the groups and the API agree.
-func Permissions() []PermissionInfo {
+func Permissions() []PermissionInfo { return slices.Clone(permissionTable()) }
+
+// permissionTable and groupTable are computed once: they are constants that
+// every request's permission check reads.
+var (
+	permissionTable = sync.OnceValue(buildPermissions)
+	groupTable      = sync.OnceValue(buildGroups)
+)
+
+func buildPermissions() []PermissionInfo {
 	p := func(k Permission, name, desc string, dangerous bool, groups []string) PermissionInfo {
 		role := strings.ToLower(string(k))
 		if k == PermGcodeViewer {
@@ -125,8 +135,10 @@ type Group struct {
 
 // Groups returns the default groups with the permissions Permissions assigns
 // them.
-func Groups() []Group {
-	perms := Permissions()
+func Groups() []Group { return slices.Clone(groupTable()) }
+
+func buildGroups() []Group {
+	perms := permissionTable()
 	members := func(g string) []Permission {
 		out := []Permission{}
 		for _, p := range perms {
@@ -165,7 +177,7 @@ func (s PermSet) Has(p Permission) bool { return s[PermAdmin] || s[p] }
 func (s PermSet) Keys() []string {
 	out := []string{}
 	if s[PermAdmin] {
-		for _, p := range Permissions() {
+		for _, p := range permissionTable() {
 			out = append(out, string(p.Key))
 		}
 	} else {
@@ -194,7 +206,7 @@ func (s PermSet) Roles() []string {
 // Effective returns the permissions granted by groups plus extra.
 func Effective(groups []string, extra []Permission) PermSet {
 	set := PermSet{}
-	for _, g := range Groups() {
+	for _, g := range groupTable() {
 		if slices.Contains(groups, g.Key) {
 			for _, p := range g.Permissions {
 				set[p] = true

@@ -93,6 +93,19 @@ type Service struct {
 
 	resolversMu sync.RWMutex // guards resolvers
 	resolvers   []KeyResolver
+
+	cacheMu  sync.RWMutex     // guards keyCache
+	keyCache map[string]*User // sha256 of a user or global key → its user
+	cacheGen uint64           // bumped by forget; a lookup that raced a write is not cached
+}
+
+// forget empties the key cache; every write that can change what a key
+// resolves to calls it after its transaction commits.
+func (s *Service) forget() {
+	s.cacheMu.Lock()
+	s.keyCache = nil
+	s.cacheGen++
+	s.cacheMu.Unlock()
 }
 
 // KeyResolver maps an API key that is not a user or global key (an app key,
@@ -282,6 +295,7 @@ type UserUpdate struct {
 
 // UpdateUser applies up to the named user.
 func (s *Service) UpdateUser(ctx context.Context, name string, up UserUpdate) (*User, error) {
+	defer s.forget()
 	if up.Groups != nil {
 		for _, g := range *up.Groups {
 			if !IsGroup(g) {
@@ -336,6 +350,7 @@ func (s *Service) UpdateUser(ctx context.Context, name string, up UserUpdate) (*
 
 // SetPassword replaces the named user's password.
 func (s *Service) SetPassword(ctx context.Context, name, pw string) error {
+	defer s.forget()
 	if pw == "" {
 		return fmt.Errorf("%w: empty password", ErrInvalid)
 	}
@@ -355,6 +370,7 @@ func (s *Service) SetPassword(ctx context.Context, name, pw string) error {
 
 // DeleteUser removes a user, its key and its sessions.
 func (s *Service) DeleteUser(ctx context.Context, name string) error {
+	defer s.forget()
 	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
 		u, err := getUser(tx, name)
 		if err != nil {
@@ -407,6 +423,7 @@ func keyID(key string) []byte {
 // GenerateKey gives the named user a new API key, replacing the old one at
 // once.
 func (s *Service) GenerateKey(ctx context.Context, name string) (string, error) {
+	defer s.forget()
 	key := NewKey()
 	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
 		u, err := getUser(tx, name)
@@ -445,6 +462,7 @@ func dropKey(tx *bolt.Tx, u *User) error {
 // RevokeKey removes the named user's API key; it stops working at once, and
 // so do sessions opened with it.
 func (s *Service) RevokeKey(ctx context.Context, name string) error {
+	defer s.forget()
 	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
 		u, err := getUser(tx, name)
 		if err != nil {
@@ -476,6 +494,7 @@ func (s *Service) GlobalKey(ctx context.Context) (string, error) {
 
 // GenerateGlobalKey sets a new global API key and returns it.
 func (s *Service) GenerateGlobalKey(ctx context.Context) (string, error) {
+	defer s.forget()
 	key := NewKey()
 	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(store.BucketSettings).Put(keyGlobal, []byte(key))
@@ -488,6 +507,7 @@ func (s *Service) GenerateGlobalKey(ctx context.Context) (string, error) {
 
 // DeleteGlobalKey removes the global API key.
 func (s *Service) DeleteGlobalKey(ctx context.Context) error {
+	defer s.forget()
 	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(store.BucketSettings).Delete(keyGlobal)
 	})
@@ -506,13 +526,46 @@ func GlobalUser() *User {
 // UserForKey returns the user an API key acts as: the global key's pseudo
 // user, a user's own key, or a key from a registered resolver. It returns
 // ErrBadCredentials for an unknown key or an inactive user.
+//
+// User and global keys are cached (every request carries one, and decoding
+// the user each time dominated the cost of a request); the returned user
+// must be treated as read-only.
 func (s *Service) UserForKey(ctx context.Context, key string) (*User, error) {
 	if key == "" {
 		return nil, ErrBadCredentials
 	}
-	var u *User
+	// Keyed by the key's hash, so the lookup's timing says nothing about the
+	// key itself.
+	id := string(keyID(key))
+	s.cacheMu.RLock()
+	u, hit := s.keyCache[id]
+	gen := s.cacheGen
+	s.cacheMu.RUnlock()
+	if hit {
+		return u, nil
+	}
+	u, cacheable, err := s.userForKey(ctx, key)
+	if err == nil && cacheable {
+		s.cacheMu.Lock()
+		if s.cacheGen != gen {
+			cacheable = false // a write committed meanwhile: what we read may be stale
+		}
+		if cacheable && s.keyCache == nil {
+			s.keyCache = map[string]*User{}
+		}
+		if cacheable && len(s.keyCache) < 1024 {
+			s.keyCache[id] = u
+		}
+		s.cacheMu.Unlock()
+	}
+	return u, err
+}
+
+// userForKey looks a key up; cacheable is false for keys found through a
+// resolver (app keys), whose revocation the Service does not see.
+func (s *Service) userForKey(ctx context.Context, key string) (u *User, cacheable bool, err error) {
 	global := false
-	err := s.db.View(ctx, func(tx *bolt.Tx) error {
+	err = s.db.View(ctx, func(tx *bolt.Tx) error {
 		if g := tx.Bucket(store.BucketSettings).Get(keyGlobal); len(g) > 0 &&
 			subtle.ConstantTimeCompare(g, []byte(key)) == 1 {
 			global = true
@@ -527,11 +580,12 @@ func (s *Service) UserForKey(ctx context.Context, key string) (*User, error) {
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if global {
-		return GlobalUser(), nil
+		return GlobalUser(), true, nil
 	}
+	cacheable = u != nil
 	if u == nil {
 		s.resolversMu.RLock()
 		rs := slices.Clone(s.resolvers)
@@ -539,14 +593,14 @@ func (s *Service) UserForKey(ctx context.Context, key string) (*User, error) {
 		for _, r := range rs {
 			if name, ok := r(ctx, key); ok {
 				if u, err = s.User(ctx, name); err != nil {
-					return nil, ErrBadCredentials
+					return nil, false, ErrBadCredentials
 				}
 				break
 			}
 		}
 	}
 	if u == nil || !u.Active {
-		return nil, ErrBadCredentials
+		return nil, false, ErrBadCredentials
 	}
-	return u, nil
+	return u, cacheable, nil
 }
