@@ -253,6 +253,22 @@ test('web UI end to end', { timeout: 10 * 60 * 1000 }, async (t) => {
     await waitState(/^Operational/, 60000);
   });
 
+  await step('control: jog, home and fan reach the printer', { needs: [['POST', '/api/printer/printhead']], after: ['connect to the virtual printer'] }, async () => {
+    await waitState(/^Operational/, 60000);
+    await page.getByRole('link', { name: 'Control' }).click();
+    await page.getByRole('radio', { name: '10 mm' }).click();
+    await page.getByRole('button', { name: 'X plus' }).click();
+    await page.getByRole('button', { name: 'Home X and Y' }).click();
+    await page.getByRole('button', { name: 'Fan on' }).click();
+    await page.getByRole('link', { name: 'Terminal' }).click();
+    for (const re of [/Send: (N\d+ )?G1 .*X10/, /Send: (N\d+ )?G28 .*X/, /Send: (N\d+ )?M106 S255/]) {
+      await page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[data-testid=terminal-log]')?.textContent ?? ''), re.source, {
+        timeout: 15000,
+      });
+    }
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+  });
+
   await step('terminal command and its reply', { needs: [['POST', '/api/printer/command'], ['GET', '/sockjs/websocket']], after: ['connect to the virtual printer'] }, async () => {
     await page.getByRole('link', { name: 'Terminal' }).click();
     // The connection handshake sends M115 too: count, then look after the newest one.
