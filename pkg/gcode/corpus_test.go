@@ -13,8 +13,6 @@ import (
 	"github.com/cuttleprint/cuttle/pkg/gcode/gcodetest"
 )
 
-func corpusDir(t testing.TB) string { return gcodetest.Dir(t) }
-
 func corpusFiles(t testing.TB) []string { return gcodetest.Files(t) }
 
 func analyseFile(t testing.TB, path string, opts gcode.Options) *gcode.Result {
