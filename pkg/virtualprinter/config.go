@@ -29,6 +29,10 @@ type Config struct {
 	// Latency is the processing time the firmware spends on each command before executing it
 	// (real time, not scaled by TimeScale).
 	Latency time.Duration
+	// PreciseTiming makes link waits (Baud, Latency) spin through their last two
+	// milliseconds instead of trusting timers, which wake late on a loaded machine. It
+	// costs CPU; use it for benchmarks that measure the link.
+	PreciseTiming bool
 	// BufSize is the command buffer length (Marlin's BUFSIZE); 0 means DefaultBufSize.
 	BufSize int
 	// PlannerSize is the planner ring length (Marlin's BLOCK_BUFFER_SIZE); 0 means

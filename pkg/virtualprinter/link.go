@@ -3,6 +3,7 @@ package virtualprinter
 import (
 	"io"
 	"math/rand"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,10 +70,21 @@ func (r *rxRing) flush() {
 }
 
 // pacer spaces transfers so that they take as long as they would on a UART of the given
-// byte rate. It keeps the time the link becomes free; a zero rate never waits.
+// byte rate. It keeps the ideal time the link becomes free and sleeps until then, so a
+// late wake-up (timers are coarse on a loaded machine) is made up by the next wait of the
+// same burst instead of adding up. A zero rate never waits.
 type pacer struct {
-	rate float64
-	free time.Time
+	rate    float64
+	free    time.Time
+	precise bool // spin through the last stretch of each wait (Config.PreciseTiming)
+}
+
+// begin starts a burst of transfers that cannot start before at: a link idle until then
+// does not owe the lost time.
+func (p *pacer) begin(at time.Time) {
+	if p.free.Before(at) {
+		p.free = at
+	}
 }
 
 // wait blocks until n more bytes have been transferred, or until done is closed.
@@ -80,20 +92,41 @@ func (p *pacer) wait(n int, done <-chan struct{}) {
 	if p.rate <= 0 {
 		return
 	}
-	now := time.Now()
-	if p.free.Before(now) {
-		p.free = now
-	}
 	p.free = p.free.Add(time.Duration(float64(n) / p.rate * float64(time.Second)))
-	d := time.Until(p.free)
-	if d < 50*time.Microsecond {
-		return // the average rate stays exact: the next wait makes up for it
+	sleepUntil(p.free, p.precise, done)
+}
+
+// spinWindow is how close to a deadline a precise wait stops sleeping and spins: more than
+// the timer slack of a loaded machine.
+const spinWindow = 2 * time.Millisecond
+
+// sleepUntil waits until t or until done is closed. Timers wake late on a loaded machine
+// (often by a millisecond), so a precise wait sleeps only until spinWindow before t and
+// yields the processor in a loop for the rest, trading CPU for accuracy.
+func sleepUntil(t time.Time, precise bool, done <-chan struct{}) {
+	d := time.Until(t)
+	if precise {
+		d -= spinWindow
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-done:
+	if d >= 50*time.Microsecond {
+		tm := time.NewTimer(d)
+		select {
+		case <-tm.C:
+		case <-done:
+			tm.Stop()
+			return
+		}
+	}
+	if !precise {
+		return // already late, or nearly there: the next wait makes up for it
+	}
+	for time.Now().Before(t) {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		runtime.Gosched()
 	}
 }
 
@@ -115,12 +148,18 @@ type txLink struct {
 	done <-chan struct{}
 }
 
-func (t *txLink) writeLine(s string) error {
+// writeLine sends s and a newline, starting no earlier than ready (the ideal time the
+// firmware had it ready; zero means now).
+func (t *txLink) writeLine(s string, ready time.Time) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	b := make([]byte, 0, len(s)+1)
 	b = append(b, s...)
 	b = append(b, '\n')
+	if ready.IsZero() {
+		ready = time.Now()
+	}
+	t.pace.begin(ready)
 	t.pace.wait(len(b), t.done)
 	_, err := t.w.Write(b)
 	return err

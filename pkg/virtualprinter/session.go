@@ -53,6 +53,10 @@ type session struct {
 	asm   lineAssembler
 	queue []queued
 	cur   queued // the command being executed
+	// readyAt is the ideal time the current command's output is ready (its arrival plus
+	// Latency), zero when output goes out as it is made. Timing output from it rather than
+	// from a late wake-up keeps the emulated link at its rate on a loaded machine.
+	readyAt time.Time
 
 	th *thermal
 	mo *motion
@@ -77,7 +81,7 @@ func newSession(p *Printer, rw io.ReadWriter, done <-chan struct{}, ctxErr func(
 	s := &session{
 		p:       p,
 		cfg:     cfg,
-		tx:      &txLink{w: rw, pace: pacer{rate: cfg.byteRate()}, done: done},
+		tx:      &txLink{w: rw, pace: pacer{rate: cfg.byteRate(), precise: cfg.PreciseTiming}, done: done},
 		rx:      newRxRing(cfg.RxBuffer, &p.overrun),
 		notify:  make(chan struct{}, 1),
 		emerg:   make(chan string, 16),
@@ -133,7 +137,7 @@ func (s *session) send(line string) {
 	if s.halted || s.stop != nil {
 		return
 	}
-	if err := s.tx.writeLine(line); err != nil {
+	if err := s.tx.writeLine(line, s.readyAt); err != nil {
 		s.stop = linkError("write", err)
 	}
 }
@@ -294,6 +298,15 @@ func (s *session) sleep(d time.Duration) error {
 	return nil
 }
 
+func isDone(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
 // sleepReal waits for wall-time d or the end of the session.
 func (s *session) sleepReal(d time.Duration) error {
 	if d <= 0 {
@@ -309,30 +322,33 @@ func (s *session) sleepReal(d time.Duration) error {
 	}
 }
 
-// waitFor blocks the current command in state until cond reports done, idling meanwhile.
-// cond returns whether the wait is over and, if not, the simulated time after which to ask
-// again (< 0: only when something happens).
+// waitFor blocks the current command in state until cond reports done, idling meanwhile
+// (Marlin's `while (!cond) idle();`). cond returns whether the wait is over and, if not,
+// the simulated time after which to ask again (< 0: only when something happens). The
+// first keepalive comes one interval after the wait began.
 func (s *session) waitFor(state busyState, cond func() (bool, time.Duration)) error {
 	gen := s.gen
 	prev := s.busy
 	s.busy = state
 	defer func() { s.busy = prev }()
+	s.nextBusy = s.now() + s.keepalive
 	for {
-		if err := s.idle(); err != nil {
-			return err
-		}
-		if s.halted || s.gen != gen {
-			return errAborted
-		}
 		done, next := cond()
 		if done {
 			return nil
 		}
+		s.readyAt = time.Time{} // a command that blocked answers in real time
 		if t := s.nextTimer(); t >= 0 && (next < 0 || t < next) {
 			next = t
 		}
 		if err := s.sleep(next); err != nil {
 			return err
+		}
+		if err := s.idle(); err != nil {
+			return err
+		}
+		if s.halted || s.gen != gen {
+			return errAborted
 		}
 	}
 }
@@ -378,13 +394,18 @@ func (s *session) lineError(msg string) {
 func (s *session) executeNext() error {
 	it := s.queue[0]
 	if !it.fromSD && s.cfg.Latency > 0 {
-		if err := s.sleepReal(time.Until(it.arrived.Add(s.cfg.Latency))); err != nil {
-			return err
+		sleepUntil(it.arrived.Add(s.cfg.Latency), s.cfg.PreciseTiming, s.done)
+		if s.stop == nil && isDone(s.done) {
+			return s.ctxErr()
 		}
 	}
 	gen := s.gen
 	text := stripLine(it.line)
 	s.cur = it
+	if !it.fromSD && !it.arrived.IsZero() {
+		s.readyAt = it.arrived.Add(s.cfg.Latency)
+	}
+	defer func() { s.readyAt = time.Time{} }()
 	if !it.fromSD && (!s.sd.saving || isM29(text)) {
 		s.p.logExecuted(text) // lines stored by an M28 upload are not executed
 	}
@@ -437,11 +458,12 @@ func (s *session) plannerFree() int {
 // readLoop is the UART: it takes bytes from the link at the link's rate, lets the
 // corruption fault and the emergency parser see them and stores them in the receive ring.
 func (s *session) readLoop(r io.Reader) error {
-	pace := pacer{rate: s.cfg.byteRate()}
+	pace := pacer{rate: s.cfg.byteRate(), precise: s.cfg.PreciseTiming}
 	buf := make([]byte, 512)
 	for {
 		n, err := r.Read(buf)
 		data := buf[:n]
+		pace.begin(time.Now())
 		for len(data) > 0 {
 			k := min(len(data), pace.chunk())
 			part := data[:k]

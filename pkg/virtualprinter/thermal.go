@@ -27,29 +27,40 @@ func newBed(ambient float64) *heater {
 	return &heater{temp: ambient, rise: 100 * 0.01, loss: 0.01, maxTemp: 120}
 }
 
-// advance runs the model for dt of simulated time.
+// kp is the controller's proportional gain, in power per °C of error.
+const kp = 0.1
+
+// advance runs the model for dt of simulated time. It solves the model exactly, piece by
+// piece: while the controller is saturated (full power or off) the element approaches the
+// equilibrium of that power; in between, feed-forward plus proportional control makes it
+// approach the target exponentially at rate loss + rise·kp. So huge TimeScales cost no
+// more than small ones.
 func (h *heater) advance(dt time.Duration, ambient float64) {
-	// Beyond twenty time constants the heater has long settled: skip the rest, so huge
-	// TimeScales stay cheap.
-	s := math.Min(dt.Seconds(), 20/h.loss)
-	for s > 0 {
-		step := math.Min(s, 0.25)
-		h.power = h.control(ambient)
-		eq := ambient + h.power*h.rise/h.loss
-		h.temp = eq + (h.temp-eq)*math.Exp(-h.loss*step)
-		s -= step
-	}
+	s := dt.Seconds()
 	if h.target <= 0 {
 		h.power = 0
-	}
-}
-
-func (h *heater) control(ambient float64) float64 {
-	if h.target <= 0 {
-		return 0
+		h.temp = ambient + (h.temp-ambient)*math.Exp(-h.loss*s)
+		return
 	}
 	hold := (h.target - ambient) * h.loss / h.rise
-	return math.Max(0, math.Min(1, hold+0.1*(h.target-h.temp)))
+	if u := hold + kp*(h.target-h.temp); u <= 0 || u >= 1 {
+		// Saturated: full power below the control band, off above it, until the edge.
+		power, edge := 1.0, h.target-(1-hold)/kp
+		if u <= 0 {
+			power, edge = 0, h.target+hold/kp
+		}
+		h.power = power
+		eq := ambient + power*h.rise/h.loss
+		r := (h.temp - eq) / (edge - eq) // > 1 when the edge lies between temp and eq
+		if r <= 1 || math.Log(r)/h.loss >= s {
+			h.temp = eq + (h.temp-eq)*math.Exp(-h.loss*s)
+			return
+		}
+		s -= math.Log(r) / h.loss
+		h.temp = edge
+	}
+	h.temp = h.target + (h.temp-h.target)*math.Exp(-(h.loss+h.rise*kp)*s)
+	h.power = math.Max(0, math.Min(1, hold+kp*(h.target-h.temp)))
 }
 
 // pwm is the heater power as Marlin reports it after "@:" (0..127 on AVR).

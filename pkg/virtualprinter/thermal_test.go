@@ -109,3 +109,16 @@ func TestAutoReportTemp(t *testing.T) {
 	h.until("ok")
 	h.silent(200 * time.Millisecond) // four intervals
 }
+
+// Ensure that at a huge TimeScale the heaters settle exactly on their targets (the model
+// is solved exactly, not stepped, so long jumps neither oscillate nor cost time).
+func TestThermalSettlesAtHugeTimeScale(t *testing.T) {
+	h := startHost(t, virtualprinter.Config{TimeScale: 1e6})
+	h.roundTrip("M104 S210")
+	h.roundTrip("M140 S60")
+	time.Sleep(5 * time.Millisecond) // 5000 s simulated: long settled
+	tool, _, bed, _ := parseTemps(t, h.roundTrip("M105")[0])
+	if tool < 209.99 || tool > 210.01 || bed < 59.99 || bed > 60.01 {
+		t.Errorf("settled at T:%.3f B:%.3f; want 210 and 60", tool, bed)
+	}
+}
