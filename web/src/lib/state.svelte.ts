@@ -57,6 +57,8 @@ export const app = $state({
   user: null as LoginRecord | null,
   loginError: '',
   pushConnected: false,
+  /** The push socket has been down for a few seconds (the header says so). */
+  pushDown: false,
   state: { text: 'Offline', flags: { ...noFlags }, error: '' as string | undefined },
   job: emptyJob as JobInfo,
   progress: emptyProgress as Progress,
@@ -300,15 +302,26 @@ function onPush(type: string, payload: unknown): void {
   }
 }
 
+let pushDownTimer: ReturnType<typeof setTimeout> | null = null;
+
+function pushStatus(connected: boolean): void {
+  app.pushConnected = connected;
+  if (pushDownTimer) clearTimeout(pushDownTimer);
+  pushDownTimer = null;
+  if (connected) app.pushDown = false;
+  else pushDownTimer = setTimeout(() => (app.pushDown = !app.pushConnected), 3000);
+}
+
 const push = new Push({
   onMessage: onPush,
-  onStatus: (c) => (app.pushConnected = c),
+  onStatus: pushStatus,
   credentials: () => (app.user?.name && app.user.session ? `${app.user.name}:${app.user.session}` : null),
 });
 
 let pollTimer: ReturnType<typeof setInterval> | null = null;
 
 function startLive(): void {
+  pushStatus(false);
   push.start();
   void poll();
   if (pollTimer) clearInterval(pollTimer);
@@ -325,6 +338,8 @@ function startLive(): void {
 
 function stopLive(): void {
   push.stop();
+  if (pushDownTimer) clearTimeout(pushDownTimer);
+  app.pushDown = false;
   if (pollTimer) clearInterval(pollTimer);
   pollTimer = null;
 }
