@@ -367,6 +367,9 @@ func (m *Machine) run(ctx context.Context, gen uint64, port string, baud int, do
 
 	opts := m.cfg.Protocol
 	opts.Clock = m.cfg.Clock
+	if opts.Baud == 0 {
+		opts.Baud = baud
+	}
 	opts.Observer = &observer{m: m, gen: gen}
 	conn, err := protocol.Dial(ctx, rwc, opts)
 	if err != nil {

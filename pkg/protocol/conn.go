@@ -70,6 +70,15 @@ type Options struct {
 	HelloTries   int
 	// PlainOk ignores ADVANCED_OK reports: one line in flight, always.
 	PlainOk bool
+	// ResendDrain is how long to hold back after honouring a resend request
+	// with ADVANCED_OK (and after each repeat of it), so that the lines still
+	// on the wire are rejected before the resent ones arrive: the firmware
+	// empties its receive buffer at each rejection, resent lines included.
+	// 0 derives it from Baud (the time 128 bytes take, plus 2 ms); negative
+	// disables it.
+	ResendDrain time.Duration
+	// Baud is the link's baud rate when known (0: assume 115200).
+	Baud int
 }
 
 func (o *Options) fill() {
@@ -99,6 +108,13 @@ func (o *Options) fill() {
 	}
 	if o.HelloTries <= 0 {
 		o.HelloTries = 5
+	}
+	if o.ResendDrain == 0 {
+		baud := o.Baud
+		if baud <= 0 {
+			baud = 115200
+		}
+		o.ResendDrain = time.Duration(o.RxBuffer*10)*time.Second/time.Duration(baud) + 2*time.Millisecond
 	}
 }
 
@@ -169,6 +185,7 @@ type flight struct {
 	cmd      Command
 	internal bool // hello and pokes: never reported as Acked
 	rejected bool
+	long     bool // a command that may run for minutes (M109, G28, …)
 }
 
 type histEntry struct {
@@ -200,6 +217,13 @@ type loopState struct {
 	armedAt      time.Time
 	helloTries   int
 	buf          []byte
+	rejections   int // resend requests whose bare ok is still to come (ADVANCED_OK)
+	ghostB       int // bytes of dropped stale lines that may still sit in the firmware
+	swallowN     int // the line of the last honoured resend request
+	swallowLeft  int // repeats of it still to swallow
+	// lastErrLineNo is true when the last "Error:" was a line-number one.
+	lastErrLineNo bool
+	drainUntil    time.Time // no line goes out before this (ADVANCED_OK resends)
 }
 
 // Dial starts a Conn on rwc and performs the handshake: it waits for the

@@ -42,6 +42,12 @@ func (r *recorder) Acked(c protocol.Command) {
 }
 func (r *recorder) Closed(err error) { r.closed <- err }
 
+func (r *recorder) ackedLen() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.acked)
+}
+
 func (r *recorder) ackedCopy() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -232,6 +238,11 @@ func TestConn_AdvancedResendSwallowsRepeats(t *testing.T) {
 	s.fw.Reply("Error:checksum mismatch, Last Line: 0", "Resend: 1", "ok P15 B3",
 		"Error:Line Number is not Last Line Number+1, Last Line: 0", "Resend: 1", "ok P15 B3",
 		"Error:Line Number is not Last Line Number+1, Last Line: 0", "Resend: 1", "ok P15 B3")
+	for i := 0; i < 3; i++ {
+		s.rec.waitReceived(t, "ok P15 B3")
+	}
+	// The resend waits until the rejected lines' repeats had time to arrive.
+	s.clock.Advance(time.Second)
 	expect(t, s.fw, frame(1, "G1 X1"), frame(2, "G1 X2"), frame(3, "G1 X3"))
 	barrier(t, s)
 	if got := s.c.Stats().Resends; got != 1 {
@@ -483,13 +494,13 @@ func TestConn_NoisyLinkExactlyOnce(t *testing.T) {
 			m := &protocoltest.Marlin{F: fw, Advanced: advanced}
 			go m.Serve()
 			rec := newRecorder()
-			c, err := protocol.Dial(context.Background(), &corrupter{ReadWriteCloser: host, n: 97}, protocol.Options{Observer: rec})
+			c, err := protocol.Dial(context.Background(), &corrupter{ReadWriteCloser: host, n: 97}, protocol.Options{Observer: rec, ResendDrain: -1})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Close()
 			var src sliceSource
-			for i := 0; i < 3000; i++ {
+			for i := 0; i < noisyLines; i++ {
 				src.cmds = append(src.cmds, fmt.Sprintf("G1 X%d.%d Y%d E0.0%d", i%200, i%10, (i*7)%200, i%9))
 			}
 			done := make(chan struct{})
@@ -499,7 +510,7 @@ func TestConn_NoisyLinkExactlyOnce(t *testing.T) {
 			c.SetSource(&src)
 			go func() {
 				for {
-					if len(rec.ackedCopy()) == len(src.cmds) {
+					if rec.ackedLen() == len(src.cmds) {
 						once.Do(func() { close(done) })
 						return
 					}
@@ -528,3 +539,57 @@ func TestConn_NoisyLinkExactlyOnce(t *testing.T) {
 		})
 	}
 }
+
+// Ensure that a board booting after the greeting went out is not greeted
+// twice (a second ok would be taken for another line's).
+func TestDial_StartAfterHello(t *testing.T) {
+	host, fw := protocoltest.Pipe()
+	defer fw.Close()
+	ch := make(chan *protocol.Conn, 1)
+	go func() {
+		c, err := protocol.Dial(context.Background(), host, protocol.Options{Clock: protocoltest.NewClock()})
+		if err != nil {
+			t.Error(err)
+		}
+		ch <- c
+	}()
+	expect(t, fw, "N0 M110 N0*125")
+	fw.Reply("start", "echo: External Reset", "ok")
+	c := <-ch
+	if c == nil {
+		return
+	}
+	defer c.Close()
+	c.Send("G28")
+	expect(t, fw, frame(1, "G28"))
+}
+
+// Ensure that auto-reported temperatures do not hide a lost ok, but keep a
+// heating wait (M109) alive.
+func TestConn_AutoreportIsNoKeepAlive(t *testing.T) {
+	s := dial(t, "ok", protocol.Options{Timeout: 5 * time.Second})
+	s.c.Send("G1 X1")
+	expect(t, s.fw, frame(1, "G1 X1"))
+	for i := 0; i < 2; i++ {
+		s.fw.Reply("T:20.0 /0.0 B:20.0 /0.0 @:0 B@:0")
+		s.rec.waitReceived(t, "T:20.0 /0.0 B:20.0 /0.0 @:0 B@:0")
+		s.clock.Advance(3 * time.Second)
+	}
+	expect(t, s.fw, frame(2, "M105")) // timed out despite the reports
+	s.fw.Reply("ok")
+	s.c.Send("M109 S200")
+	expect(t, s.fw, frame(3, "M109 S200"))
+	for i := 0; i < 4; i++ {
+		s.fw.Reply("T:150.0 /200.0 B:20.0 /0.0 @:127 B@:0 W:?")
+		s.rec.waitReceived(t, "T:150.0 /200.0 B:20.0 /0.0 @:127 B@:0 W:?")
+		s.clock.Advance(3 * time.Second)
+	}
+	s.fw.Reply("ok")
+	s.c.Send("G28")
+	expect(t, s.fw, frame(4, "G28"))
+	if got := s.c.Stats().Timeouts; got != 1 {
+		t.Errorf("timeouts = %d; want 1", got)
+	}
+}
+
+var noisyLines = 3000

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -112,7 +113,7 @@ func (c *Conn) canSend(size int) bool {
 	if !s.advanced {
 		return false
 	}
-	return s.sentSinceOk < s.freeSlots && s.inflightB+size < c.opts.RxBuffer
+	return s.sentSinceOk < s.freeSlots && s.inflightB+s.ghostB+size < c.opts.RxBuffer
 }
 
 // touch restarts the silence clock when the first line goes in flight.
@@ -126,6 +127,12 @@ func (c *Conn) touch() {
 // then the queue, then the source.
 func (c *Conn) pump() error {
 	s := &c.st
+	if !s.drainUntil.IsZero() {
+		if c.opts.Clock.Now().Before(s.drainUntil) {
+			return nil
+		}
+		s.drainUntil = time.Time{}
+	}
 	for {
 		if s.resendPtr < s.nextLine {
 			h := s.hist[s.resendPtr%len(s.hist)]
@@ -137,7 +144,7 @@ func (c *Conn) pump() error {
 				return err
 			}
 			c.resent.Add(1)
-			c.sentLine(flight{n: h.n, size: len(s.buf), epoch: s.epoch, cmd: h.cmd, internal: h.internal})
+			c.sentLine(flight{n: h.n, size: len(s.buf), epoch: s.epoch, cmd: h.cmd, internal: h.internal, long: isLong(h.cmd.Text)})
 			s.resendPtr++
 			continue
 		}
@@ -177,7 +184,7 @@ func (c *Conn) pump() error {
 			s.base = n
 		}
 		s.hist[n%len(s.hist)] = histEntry{n: n, cmd: *s.pending}
-		c.sentLine(flight{n: n, size: len(s.buf), epoch: s.epoch, cmd: *s.pending})
+		c.sentLine(flight{n: n, size: len(s.buf), epoch: s.epoch, cmd: *s.pending, long: isLong(s.pending.Text)})
 		s.nextLine = n + 1
 		s.resendPtr = s.nextLine
 		s.pending = nil
@@ -249,11 +256,37 @@ func (c *Conn) inFlight(n int) bool {
 	return false
 }
 
+// isProgress reports whether a reply shows the firmware working on what it
+// was sent. Auto-reported temperatures and SD progress do not: an ok lost
+// among auto-reports must still time out. The exception is the progress
+// output of a heating wait ("T:190.3 E:0 W:?") while such a command is the
+// oldest line in flight, for firmware that prints no busy keep-alives.
+func (c *Conn) isProgress(r reply) bool {
+	switch r.msg.(type) {
+	case Temperatures, SDProgress:
+		return len(c.st.inflight) > 0 && c.st.inflight[0].long && strings.Contains(r.line, " W:")
+	}
+	return true
+}
+
+// longCommands are commands that may run for minutes.
+var longCommands = map[string]bool{
+	"G4": true, "G28": true, "G29": true, "G76": true, "M0": true, "M1": true, "M48": true, "M109": true,
+	"M116": true, "M190": true, "M191": true, "M226": true, "M303": true, "M400": true, "M600": true,
+}
+
+func isLong(cmd string) bool {
+	code, _, _ := strings.Cut(cmd, " ")
+	return longCommands[strings.ToUpper(code)]
+}
+
 // handle accounts for one reply line.
 func (c *Conn) handle(r reply) error {
 	s := &c.st
-	s.lastProgress = c.opts.Clock.Now()
-	s.timeouts = 0
+	if c.isProgress(r) {
+		s.lastProgress = c.opts.Clock.Now()
+		s.timeouts = 0
+	}
 	c.opts.Observer.Received(r.line, r.msg)
 	switch m := r.msg.(type) {
 	case Ok:
@@ -264,15 +297,21 @@ func (c *Conn) handle(r reply) error {
 		switch s.phase {
 		case phaseRun:
 			return ErrFirmwareReset
-		default:
-			// The board reset when the port opened: greet it again.
-			s.helloTries = 0
+		case phaseStart:
 			return c.hello()
+		default:
+			// The firmware booted after the greeting went out. It has either
+			// buffered the greeting, and answers it after its banner, or lost
+			// it; a second greeting now could draw a second ok that would be
+			// taken for another line's. Give it HelloTimeout to answer.
+			s.deadline = c.opts.Clock.Now().Add(c.opts.HelloTimeout)
+			return nil
 		}
 	case Error:
 		if m.Fatal {
 			return fmt.Errorf("%w: %s", ErrFirmwareHalted, m.Text)
 		}
+		s.lastErrLineNo = strings.Contains(m.Text, "Line Number")
 	}
 	if s.phase == phaseStart {
 		// The firmware is talking, so it is up: no need to wait for "start".
@@ -295,28 +334,15 @@ func (c *Conn) onOk(m Ok) error {
 		return nil
 	}
 	c.noteAdvanced(m)
+	if s.advanced {
+		c.advancedOk(m)
+		return nil
+	}
 	if len(s.inflight) == 0 {
 		c.spurious.Add(1)
 		return nil
 	}
-	f := s.inflight[0]
-	copy(s.inflight, s.inflight[1:])
-	s.inflight = s.inflight[:len(s.inflight)-1]
-	s.inflightB -= f.size
-	if f.rejected {
-		return nil
-	}
-	if !f.internal {
-		c.opts.Observer.Acked(f.cmd)
-	}
-	if f.n >= 0 {
-		if h := &s.hist[f.n%len(s.hist)]; h.n == f.n && len(h.after) > 0 {
-			for _, a := range h.after {
-				c.opts.Observer.Acked(a)
-			}
-			h.after = nil
-		}
-	}
+	c.ack(c.popFront())
 	return nil
 }
 
@@ -337,7 +363,11 @@ func (c *Conn) onResend(n int) error {
 	if s.phase != phaseRun {
 		return nil
 	}
-	if len(s.inflight) > 0 {
+	if s.advanced {
+		if c.swallowResend(n) {
+			return nil
+		}
+	} else if len(s.inflight) > 0 {
 		front := &s.inflight[0]
 		front.rejected = true
 		if front.epoch < s.epoch {
@@ -355,6 +385,10 @@ func (c *Conn) onResend(n int) error {
 	c.resends.Add(1)
 	s.epoch++
 	s.resendPtr = n
+	if s.advanced {
+		c.dropStale(n)
+	}
+	s.lastErrLineNo = false
 	return nil
 }
 
@@ -365,10 +399,14 @@ func (c *Conn) wantDeadline() (time.Time, bool) {
 	case phaseStart, phaseHello:
 		return s.deadline, true
 	}
-	if len(s.inflight) == 0 {
-		return time.Time{}, false
+	var t time.Time
+	if len(s.inflight) > 0 {
+		t = s.lastProgress.Add(c.opts.Timeout)
 	}
-	return s.lastProgress.Add(c.opts.Timeout), true
+	if !s.drainUntil.IsZero() && (t.IsZero() || s.drainUntil.Before(t)) {
+		t = s.drainUntil
+	}
+	return t, !t.IsZero()
 }
 
 // schedule arms the timer lazily: a timer that fires early is re-armed, so
@@ -400,8 +438,12 @@ func (c *Conn) schedule() {
 
 func (c *Conn) onTimer() error {
 	s := &c.st
+	now := c.opts.Clock.Now()
+	if !s.drainUntil.IsZero() && !now.Before(s.drainUntil) {
+		s.drainUntil = time.Time{} // the pump may send again
+	}
 	want, ok := c.wantDeadline()
-	if !ok || c.opts.Clock.Now().Before(want) {
+	if !ok || now.Before(want) || (len(s.inflight) == 0 && s.phase == phaseRun) {
 		return nil
 	}
 	switch s.phase {
@@ -417,7 +459,14 @@ func (c *Conn) onTimer() error {
 	}
 	// Assume the oldest line's ok was lost: release it and poke the firmware.
 	// Had the line itself been lost, the firmware asks for it again.
-	if err := c.onOk(Ok{N: -1, P: -1, B: -1}); err != nil {
+	if s.advanced {
+		// After this much silence nothing stale is on its way any more.
+		s.rejections, s.ghostB, s.swallowLeft = 0, 0, 0
+		s.sentSinceOk, s.freeSlots = 0, max(s.freeSlots, 1)
+		if len(s.inflight) > 0 {
+			c.ack(c.popFront())
+		}
+	} else if err := c.onOk(Ok{N: -1, P: -1, B: -1}); err != nil {
 		return err
 	}
 	s.pokes++

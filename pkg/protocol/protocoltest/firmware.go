@@ -142,7 +142,9 @@ func (m *Marlin) Executed() []string {
 
 func (m *Marlin) ok() string {
 	if m.Advanced {
-		return "ok P15 B3"
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return fmt.Sprintf("ok N%d P15 B3", m.lastN)
 	}
 	return "ok"
 }
@@ -150,6 +152,13 @@ func (m *Marlin) ok() string {
 func (m *Marlin) handle(line string) {
 	n, cmd, numbered, err := ParseFrame(line)
 	m.mu.Lock()
+	// Marlin checks the line number before the checksum.
+	if rawN, ok := leadingN(line); ok && !strings.Contains(line, "M110") && rawN != m.lastN+1 {
+		last := m.lastN
+		m.mu.Unlock()
+		m.F.Reply(fmt.Sprintf("Error:Line Number is not Last Line Number+1, Last Line: %d", last), fmt.Sprintf("Resend: %d", last+1), "ok")
+		return
+	}
 	if err != nil {
 		last := m.lastN
 		m.mu.Unlock()
@@ -185,4 +194,17 @@ func (m *Marlin) handle(line string) {
 	default:
 		m.F.Reply(m.ok())
 	}
+}
+
+// leadingN reads the number after a leading 'N', as Marlin's strtol does.
+func leadingN(line string) (int, bool) {
+	if !strings.HasPrefix(line, "N") {
+		return 0, false
+	}
+	i := 1
+	for i < len(line) && line[i] >= '0' && line[i] <= '9' {
+		i++
+	}
+	n, err := strconv.Atoi(line[1:i])
+	return n, err == nil
 }
