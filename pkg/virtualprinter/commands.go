@@ -41,6 +41,8 @@ func (s *session) dispatchG(c command) (bool, error) {
 	switch c.code {
 	case 0, 1:
 		return true, s.move(c)
+	case 2, 3:
+		return s.arc(c, c.code == 2)
 	case 4:
 		return true, s.dwell(c)
 	case 20:
@@ -178,7 +180,7 @@ func (s *session) m115() {
 		{"PROMPT_SUPPORT", 1}, {"SDCARD", 1}, {"REPEAT", 0}, {"SD_WRITE", 1},
 		{"AUTOREPORT_SD_STATUS", 1}, {"LONG_FILENAME", 1}, {"LFN_WRITE", 0},
 		{"CUSTOM_FIRMWARE_UPLOAD", 0}, {"EXTENDED_M20", 1}, {"THERMAL_PROTECTION", 1},
-		{"MOTION_MODES", 0}, {"ARCS", 0}, {"BABYSTEPPING", 0}, {"CHAMBER_TEMPERATURE", 0},
+		{"MOTION_MODES", 0}, {"ARCS", 1}, {"BABYSTEPPING", 0}, {"CHAMBER_TEMPERATURE", 0},
 		{"COOLER_TEMPERATURE", 0}, {"MEATPACK", 0}, {"CONFIG_EXPORT", 0}, {"ADVANCED_OK", adv},
 	} {
 		s.send(fmt.Sprintf("Cap:%s:%d", c.name, c.on))

@@ -23,7 +23,7 @@
 // `echo:Unknown command: "M9999"`; prints "echo:busy: processing" every 2 s while a command
 // blocks (G28, M109, M190, M400, G4, a move waiting for a planner slot); heats and cools
 // with a first-order thermal model (M104, M109, M140, M190, M105, M155 auto-report); times
-// moves from feedrate and acceleration (G0, G1, G28, G90, G91, G92, M82, M83, M203, M204,
+// moves from feedrate and acceleration (G0, G1, G2/G3 arcs in 1 mm segments, G28, G90, G91, G92, M82, M83, M203, M204,
 // M220, M221); emulates an SD card (M20 with L, M21-M30, M27 S auto-report) and prints from
 // it; answers M114, M115 (with Cap: lines), M118 (A1 sends host action commands), M0/M1
 // (host prompt, released by M108 or M876); and halts on M112.

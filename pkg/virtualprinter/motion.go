@@ -123,8 +123,9 @@ func (s *session) waitPlannerEmpty() error {
 	})
 }
 
-// move is G0/G1: compute the target, wait for a planner slot and queue the block.
-func (s *session) move(c command) error {
+// moveTarget computes the target of G0-G3 from the axis words and the position modes, and
+// takes a new feedrate from F.
+func (s *session) moveTarget(c command) [numAxes]float64 {
 	m := s.mo
 	target := m.pos
 	for a := range numAxes {
@@ -146,13 +147,80 @@ func (s *session) move(c command) error {
 	if f := c.float('F', 0); f > 0 {
 		m.feed = f * m.unit
 	}
-	var delta [numAxes]float64
+	return target
+}
+
+// move is G0/G1: a straight move into one planner block.
+func (s *session) move(c command) error {
+	m := s.mo
+	target := s.moveTarget(c)
+	d := delta(m.pos, target)
+	dist := math.Sqrt(d[axX]*d[axX] + d[axY]*d[axY] + d[axZ]*d[axZ])
+	return s.queueMove(target, dist, 1)
+}
+
+func delta(from, to [numAxes]float64) [numAxes]float64 {
+	var d [numAxes]float64
 	for a := range numAxes {
-		delta[a] = target[a] - m.pos[a]
+		d[a] = to[a] - from[a]
 	}
-	dist := math.Sqrt(delta[axX]*delta[axX] + delta[axY]*delta[axY] + delta[axZ]*delta[axZ])
+	return d
+}
+
+// Marlin's arc settings (ARC_SUPPORT, MAX_ARC_SEGMENT_MM).
+const maxArcSegment = 1.0
+
+// arc is G2 (clockwise) / G3: an arc in the XY plane around the centre at offset I J from
+// the start, or of radius R, cut into segments of at most 1 mm as Marlin's plan_arc does,
+// each taking a planner slot.
+func (s *session) arc(c command, clockwise bool) (bool, error) {
+	m := s.mo
+	target := s.moveTarget(c)
+	x0, y0 := m.pos[axX], m.pos[axY]
+	x1, y1 := target[axX], target[axY]
+	i, j := c.float('I', 0)*m.unit, c.float('J', 0)*m.unit
+	if c.has('R') {
+		r := c.float('R', 0) * m.unit
+		dx, dy := x1-x0, y1-y0
+		d := math.Hypot(dx, dy)
+		if r == 0 || d == 0 || math.Abs(r) < d/2 {
+			s.send("Error:G2/G3 bad parameters")
+			return true, nil
+		}
+		e := 1.0
+		if clockwise != (r < 0) {
+			e = -1
+		}
+		h := math.Sqrt(r*r - d*d/4)
+		cx, cy := (x0+x1)/2+e*h*(-dy/d), (y0+y1)/2+e*h*(dx/d)
+		i, j = cx-x0, cy-y0
+	}
+	if i == 0 && j == 0 {
+		s.send("Error:G2/G3 bad parameters")
+		return true, nil
+	}
+	cx, cy := x0+i, y0+j
+	r := math.Hypot(i, j)
+	a0, a1 := math.Atan2(y0-cy, x0-cx), math.Atan2(y1-cy, x1-cx)
+	sweep := a1 - a0
+	if clockwise {
+		sweep = -sweep
+	}
+	for sweep <= 1e-9 {
+		sweep += 2 * math.Pi // same start and end: a full circle
+	}
+	dz := target[axZ] - m.pos[axZ]
+	length := math.Hypot(r*sweep, dz)
+	return true, s.queueMove(target, length, max(1, int(math.Ceil(length/maxArcSegment))))
+}
+
+// queueMove plans a move of dist mm (the E distance when no other axis moves) to target,
+// split into segments planner blocks, waiting for a free slot before each.
+func (s *session) queueMove(target [numAxes]float64, dist float64, segments int) error {
+	m := s.mo
+	d := delta(m.pos, target)
 	if dist < 1e-6 {
-		dist = math.Abs(delta[axE])
+		dist = math.Abs(d[axE])
 	}
 	if dist < 1e-6 {
 		m.pos = target
@@ -160,28 +228,30 @@ func (s *session) move(c command) error {
 	}
 	v := m.feed / 60 * m.feedPct / 100
 	for a := range numAxes {
-		if d := math.Abs(delta[a]); d > 1e-9 {
-			v = math.Min(v, m.maxFeed[a]*dist/d)
+		if da := math.Abs(d[a]); da > 1e-9 {
+			v = math.Min(v, m.maxFeed[a]*dist/da)
 		}
 	}
 	accel := m.travel
-	if delta[axE] != 0 {
+	if d[axE] != 0 {
 		accel = m.accel
 	}
-	d := moveTime(dist, v, accel)
-	if err := s.waitFor(busyProcessing, func() (bool, time.Duration) {
-		now := s.now()
-		if s.mo.planned(now) < s.cfg.PlannerSize-1 {
-			return true, 0
+	per := moveTime(dist, v, accel) / time.Duration(segments)
+	for range segments {
+		if err := s.waitFor(busyProcessing, func() (bool, time.Duration) {
+			now := s.now()
+			if s.mo.planned(now) < s.cfg.PlannerSize-1 {
+				return true, 0
+			}
+			return false, s.mo.blocks[0] - now
+		}); err != nil {
+			return err
 		}
-		return false, s.mo.blocks[0] - now
-	}); err != nil {
-		return err
+		m.addBlock(s.now(), per)
 	}
-	m.addBlock(s.now(), d)
 	for a := range numAxes {
-		m.count[a] += delta[a]
-		m.phys[a] += delta[a]
+		m.count[a] += d[a]
+		m.phys[a] += d[a]
 	}
 	m.pos = target
 	return nil

@@ -220,3 +220,15 @@ func TestAdvancedOKBufferSlots(t *testing.T) {
 		t.Errorf("oks = %q; want %q", oks, want)
 	}
 }
+
+// Ensure that an arc takes one planner block per millimetre (up to the free slots) and
+// lasts as long as its length at the feedrate.
+func TestArcSegments(t *testing.T) {
+	h := startHost(t, virtualprinter.Config{AdvancedOK: true, TimeScale: 1})
+	// A quarter circle of radius 5 mm around the origin (7.85 mm): 8 segments, slow
+	// enough to stay queued.
+	h.roundTrip("G92 X5 Y0")
+	if got := h.roundTrip("G3 X0 Y5 I-5 J0 F60"); len(got) != 1 || got[0] != "ok P7 B3" {
+		t.Errorf("G3 quarter circle -> %q; want ok P7 B3 (8 blocks planned)", got)
+	}
+}

@@ -48,6 +48,10 @@ func TestReplies(t *testing.T) {
 		{"SD init", []string{"M21"}, []string{"echo:SD card ok", "ok"}},
 		{"empty list", []string{"M20"}, []string{"Begin file list", "End file list", "ok"}},
 		{"M110", []string{"M110 N5"}, []string{"ok"}},
+		{"arc I J", []string{"G1 X10 Y0", "G2 X0 Y10 I-10 J0", "M114"}, []string{"X:0.00 Y:10.00 Z:0.00 E:0.00 Count X:0 Y:800 Z:0", "ok"}},
+		{"arc R", []string{"G3 X10 Y10 R10", "M114"}, []string{"X:10.00 Y:10.00 Z:0.00 E:0.00 Count X:800 Y:800 Z:0", "ok"}},
+		{"arc without centre", []string{"G2 X10 Y10"}, []string{"Error:G2/G3 bad parameters", "ok"}},
+		{"arc radius too small", []string{"G2 X10 Y0 R2"}, []string{"Error:G2/G3 bad parameters", "ok"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
