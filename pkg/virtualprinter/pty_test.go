@@ -89,3 +89,67 @@ func TestPTY_SerialSession(t *testing.T) {
 		t.Errorf("Executed() = %q; want %q", got, want)
 	}
 }
+
+// Ensure that over a pty M112 silences the firmware until the port is reopened, and that
+// Disconnect tears the pty down (the host's reads fail) and a new one takes its place
+// behind the same link.
+func TestPTY_HaltAndDisconnect(t *testing.T) {
+	p := virtualprinter.New(virtualprinter.Config{})
+	link := filepath.Join(t.TempDir(), "printer")
+	pt, err := virtualprinter.OpenPTY(context.Background(), p, link)
+	if err != nil {
+		t.Fatalf("OpenPTY: %v", err)
+	}
+	defer pt.Close()
+
+	port, r := openSerial(t, link)
+	readUntil(t, r, "echo:SD card ok")
+	if _, err := port.Write([]byte("M112\n")); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, r, "//action:poweroff")
+	if _, err := port.Write([]byte("M105\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := port.SetReadTimeout(300 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if r.Buffered() > 0 {
+		t.Errorf("halted firmware sent more: %d bytes buffered", r.Buffered())
+	}
+	if n, err := port.Read(make([]byte, 64)); n != 0 {
+		t.Errorf("halted firmware answered %d bytes (%v); want silence", n, err)
+	}
+	port.Close()
+
+	port, r = openSerial(t, link) // reopening resets the board
+	if got := readUntil(t, r, "echo:SD card ok"); got[0] != "start" {
+		t.Errorf("after reopening got %q; want the banner", got)
+	}
+	p.Disconnect()
+	buf := make([]byte, 64)
+	if err := port.SetReadTimeout(100 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	var readErr error
+	start := time.Now()
+	for deadline := time.Now().Add(5 * time.Second); readErr == nil && time.Now().Before(deadline); {
+		_, readErr = port.Read(buf)
+	}
+	t.Logf("read after Disconnect: %v after %v", readErr, time.Since(start))
+	if readErr == nil {
+		t.Errorf("reads on the old port still succeed after Disconnect")
+	}
+	port.Close()
+	// Like a USB device re-enumerating, the new pty appears behind the link shortly after.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(link); err == nil {
+			break
+		}
+	}
+	port, r = openSerial(t, link)
+	defer port.Close()
+	if got := readUntil(t, r, "echo:SD card ok"); got[0] != "start" {
+		t.Errorf("on the new pty got %q; want the banner", got)
+	}
+}
