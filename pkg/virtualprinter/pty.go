@@ -16,8 +16,9 @@ import (
 // port. Each time the host opens the port the firmware boots afresh (as an Arduino board
 // resets when DTR toggles) and prints its banner; when the host closes the port the
 // firmware goes quiet until the next open. After Disconnect the pseudo-terminal is torn
-// down, as when a USB device is unplugged, and a new one takes its place (the link, if any,
-// follows it). PTY's methods are safe for concurrent use.
+// down, as when a USB device is unplugged, and a new one takes its place moments later
+// (the link, if any, follows it and dangles meanwhile, as a by-id link does while a device
+// re-enumerates). PTY's methods are safe for concurrent use.
 type PTY struct {
 	p      *Printer
 	link   string
