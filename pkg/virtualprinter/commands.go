@@ -14,64 +14,64 @@ const FirmwareVersion = "2.1.2.4"
 // sends its own) and fails only when the session must end or the command was aborted.
 func (s *session) dispatch(text string) (bool, error) {
 	if s.sd.saving {
-		return true, s.saveLine(text)
+		return true, saveLine(s, text)
 	}
 	c := parseCommand(text)
 	switch c.letter {
 	case 'G':
-		return s.dispatchG(c)
+		return dispatchG(s, c)
 	case 'M':
-		return s.dispatchM(c)
+		return dispatchM(s, c)
 	case 'T':
 		if c.code != 0 {
 			s.send(fmt.Sprintf("echo:Invalid extruder %d", c.code))
 		}
 		return true, nil
 	}
-	s.unknown(c)
+	unknown(s, c)
 	return true, nil
 }
 
-func (s *session) unknown(c command) {
+func unknown(s *session, c command) {
 	s.send(`echo:Unknown command: "` + c.text + `"`)
 }
 
-func (s *session) dispatchG(c command) (bool, error) {
+func dispatchG(s *session, c command) (bool, error) {
 	m := s.mo
 	switch c.code {
 	case 0, 1:
-		return true, s.move(c)
+		return true, move(s, c)
 	case 2, 3:
-		return s.arc(c, c.code == 2)
+		return arc(s, c, c.code == 2)
 	case 4:
-		return true, s.dwell(c)
+		return true, dwell(s, c)
 	case 20:
 		m.unit = 25.4
 	case 21:
 		m.unit = 1
 	case 28:
-		return true, s.home(c)
+		return true, home(s, c)
 	case 90:
 		m.relative = false
 	case 91:
 		m.relative = true
 	case 92:
-		s.setPosition(c)
+		setPosition(s, c)
 	default:
-		s.unknown(c)
+		unknown(s, c)
 	}
 	return true, nil
 }
 
-func (s *session) dispatchM(c command) (bool, error) {
+func dispatchM(s *session, c command) (bool, error) {
 	m := s.mo
 	switch c.code {
 	case 0, 1:
-		return true, s.waitForUser(c)
+		return true, waitForUser(s, c)
 	case 17, 18, 84, 73, 117, 999:
 		// Motors, progress and LCD message have nothing to show on a virtual printer.
 	case 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30:
-		s.sdCommand(c)
+		sdCommand(s, c)
 	case 82:
 		m.relativeE = false
 	case 83:
@@ -82,7 +82,7 @@ func (s *session) dispatchM(c command) (bool, error) {
 			h = s.th.bed
 		}
 		s.th.update(s.now())
-		s.setTarget(c, h)
+		setTarget(s, c, h)
 	case 105:
 		s.th.update(s.now())
 		if !s.cur.fromSD {
@@ -102,10 +102,10 @@ func (s *session) dispatchM(c command) (bool, error) {
 			h = s.th.bed
 		}
 		s.th.update(s.now())
-		if !s.setTarget(c, h) {
+		if !setTarget(s, c, h) {
 			return true, nil
 		}
-		return true, s.waitHeater(c, h)
+		return true, waitHeater(s, c, h)
 	case 113:
 		if c.has('S') {
 			s.keepalive = time.Duration(max(0, min(60, c.int('S', 2)))) * time.Second
@@ -115,9 +115,9 @@ func (s *session) dispatchM(c command) (bool, error) {
 	case 114:
 		s.send(m.positionLine())
 	case 115:
-		s.m115()
+		m115(s)
 	case 118:
-		s.m118(c)
+		m118(s, c)
 	case 155:
 		s.autoTemp = secondsParam(c, 'S')
 		s.nextTemp = s.now() + s.autoTemp
@@ -152,15 +152,15 @@ func (s *session) dispatchM(c command) (bool, error) {
 			s.send(fmt.Sprintf("echo:E0 Flow: %d%%", int(m.flowPct)))
 		}
 	case 400:
-		return true, s.waitPlannerEmpty()
+		return true, waitPlannerEmpty(s)
 	default:
-		s.unknown(c)
+		unknown(s, c)
 	}
 	return true, nil
 }
 
 // m115 reports the firmware and its capabilities.
-func (s *session) m115() {
+func m115(s *session) {
 	s.send("FIRMWARE_NAME:Marlin " + FirmwareVersion + " (Jun 11 2024 12:00:00) " +
 		"SOURCE_CODE_URL:github.com/MarlinFirmware/Marlin PROTOCOL_VERSION:1.0 " +
 		"MACHINE_TYPE:cuttle virtual printer EXTRUDER_COUNT:1 UUID:cede2a2f-41a2-4748-9b12-c55c62f367ff")
@@ -189,7 +189,7 @@ func (s *session) m115() {
 
 // m118 echoes text: "A1" prefixes "//" (so "M118 A1 action:pause" sends a host action
 // command), "E1" prefixes "echo:".
-func (s *session) m118(c command) {
+func m118(s *session, c command) {
 	text := c.args
 	echo, action := false, false
 	for {
@@ -222,12 +222,12 @@ done:
 
 // waitForUser is M0/M1: wait for M108 or a prompt response (M876), or for the S/P
 // timeout, announcing a host prompt.
-func (s *session) waitForUser(c command) error {
+func waitForUser(s *session, c command) error {
 	d := time.Duration(c.float('P', 0) * float64(time.Millisecond))
 	if c.has('S') {
 		d = time.Duration(c.float('S', 0) * float64(time.Second))
 	}
-	if err := s.waitPlannerEmpty(); err != nil {
+	if err := waitPlannerEmpty(s); err != nil {
 		return err
 	}
 	s.send("//action:prompt_end")

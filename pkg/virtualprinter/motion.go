@@ -113,7 +113,7 @@ func (m *motion) positionLine() string {
 }
 
 // waitPlannerEmpty is planner.synchronize().
-func (s *session) waitPlannerEmpty() error {
+func waitPlannerEmpty(s *session) error {
 	return s.waitFor(busyProcessing, func() (bool, time.Duration) {
 		now := s.now()
 		if s.mo.planned(now) == 0 {
@@ -125,7 +125,7 @@ func (s *session) waitPlannerEmpty() error {
 
 // moveTarget computes the target of G0-G3 from the axis words and the position modes, and
 // takes a new feedrate from F.
-func (s *session) moveTarget(c command) [numAxes]float64 {
+func moveTarget(s *session, c command) [numAxes]float64 {
 	m := s.mo
 	target := m.pos
 	for a := range numAxes {
@@ -151,12 +151,12 @@ func (s *session) moveTarget(c command) [numAxes]float64 {
 }
 
 // move is G0/G1: a straight move into one planner block.
-func (s *session) move(c command) error {
+func move(s *session, c command) error {
 	m := s.mo
-	target := s.moveTarget(c)
+	target := moveTarget(s, c)
 	d := delta(m.pos, target)
 	dist := math.Sqrt(d[axX]*d[axX] + d[axY]*d[axY] + d[axZ]*d[axZ])
-	return s.queueMove(target, dist, 1)
+	return queueMove(s, target, dist, 1)
 }
 
 func delta(from, to [numAxes]float64) [numAxes]float64 {
@@ -173,9 +173,9 @@ const maxArcSegment = 1.0
 // arc is G2 (clockwise) / G3: an arc in the XY plane around the centre at offset I J from
 // the start, or of radius R, cut into segments of at most 1 mm as Marlin's plan_arc does,
 // each taking a planner slot.
-func (s *session) arc(c command, clockwise bool) (bool, error) {
+func arc(s *session, c command, clockwise bool) (bool, error) {
 	m := s.mo
-	target := s.moveTarget(c)
+	target := moveTarget(s, c)
 	x0, y0 := m.pos[axX], m.pos[axY]
 	x1, y1 := target[axX], target[axY]
 	i, j := c.float('I', 0)*m.unit, c.float('J', 0)*m.unit
@@ -211,12 +211,12 @@ func (s *session) arc(c command, clockwise bool) (bool, error) {
 	}
 	dz := target[axZ] - m.pos[axZ]
 	length := math.Hypot(r*sweep, dz)
-	return true, s.queueMove(target, length, max(1, int(math.Ceil(length/maxArcSegment))))
+	return true, queueMove(s, target, length, max(1, int(math.Ceil(length/maxArcSegment))))
 }
 
 // queueMove plans a move of dist mm (the E distance when no other axis moves) to target,
 // split into segments planner blocks, waiting for a free slot before each.
-func (s *session) queueMove(target [numAxes]float64, dist float64, segments int) error {
+func queueMove(s *session, target [numAxes]float64, dist float64, segments int) error {
 	m := s.mo
 	d := delta(m.pos, target)
 	if dist < 1e-6 {
@@ -259,8 +259,8 @@ func (s *session) queueMove(target [numAxes]float64, dist float64, segments int)
 
 // home is G28: wait for the planner, drive the named axes (all when none is named) to
 // their endstops one after the other, and report the position.
-func (s *session) home(c command) error {
-	if err := s.waitPlannerEmpty(); err != nil {
+func home(s *session, c command) error {
+	if err := waitPlannerEmpty(s); err != nil {
 		return err
 	}
 	m := s.mo
@@ -290,7 +290,7 @@ func (s *session) home(c command) error {
 }
 
 // setPosition is G92.
-func (s *session) setPosition(c command) {
+func setPosition(s *session, c command) {
 	m := s.mo
 	for a := range numAxes {
 		if v, ok := c.param(axisLetters[a]); ok && v != "" {
@@ -300,8 +300,8 @@ func (s *session) setPosition(c command) {
 }
 
 // dwell is G4 P<ms> / S<s>.
-func (s *session) dwell(c command) error {
-	if err := s.waitPlannerEmpty(); err != nil {
+func dwell(s *session, c command) error {
+	if err := waitPlannerEmpty(s); err != nil {
 		return err
 	}
 	d := time.Duration(c.float('P', 0) * float64(time.Millisecond))

@@ -210,7 +210,7 @@ func (d *sdState) status() string {
 }
 
 // sdCommand handles M20-M30.
-func (s *session) sdCommand(c command) {
+func sdCommand(s *session, c command) {
 	d := s.sd
 	card := s.p.card
 	switch c.code {
@@ -300,7 +300,7 @@ func (s *session) sdCommand(c command) {
 }
 
 // saveLine handles a line during an M28 upload: M29 ends it, anything else is written.
-func (s *session) saveLine(text string) error {
+func saveLine(s *session, text string) error {
 	d := s.sd
 	if text == "M29" || strings.HasPrefix(text, "M29 ") {
 		err := s.p.card.put(d.saveName, d.saveBuf)

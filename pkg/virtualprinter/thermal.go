@@ -106,7 +106,7 @@ const (
 
 // setTarget handles M104/M140 and the target part of M109/M190. It answers false when the
 // command names a tool other than T0.
-func (s *session) setTarget(c command, h *heater) bool {
+func setTarget(s *session, c command, h *heater) bool {
 	if c.letter == 'M' && (c.code == 104 || c.code == 109) && c.int('T', 0) != 0 {
 		s.send(fmt.Sprintf("echo:Invalid extruder %d", c.int('T', 0)))
 		return false
@@ -126,7 +126,7 @@ func (s *session) setTarget(c command, h *heater) bool {
 // waitHeater is M109/M190: wait until the heater is within the window of its target for the
 // residency time, printing the temperatures every second. With S only heating is waited for;
 // with R cooling too. M108 cancels the wait.
-func (s *session) waitHeater(c command, h *heater) error {
+func waitHeater(s *session, c command, h *heater) error {
 	s.th.update(s.now())
 	coolToo := c.has('R')
 	if h.target <= 0 || (!coolToo && h.temp > h.target) {
