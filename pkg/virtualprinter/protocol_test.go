@@ -18,7 +18,7 @@ func TestLineChecks(t *testing.T) {
 		send string
 		want []string
 	}{
-		{numbered(1, "M110 N0"), []string{"ok N0 P15 B3"}},
+		{numbered(1, "M110 N0"), []string{"ok N1 P15 B3"}},
 		{numbered(1, "G92 X0"), []string{"ok N1 P15 B3"}},
 		{"N2 G92 X0*99", []string{"Error:checksum mismatch, Last Line: 1", "Resend: 2", "ok"}},
 		{numbered(3, "G92 X0"), []string{"Error:Line Number is not Last Line Number+1, Last Line: 1", "Resend: 2", "ok"}},
@@ -27,7 +27,7 @@ func TestLineChecks(t *testing.T) {
 		{numbered(1, "G92 X0"), []string{"Error:Line Number is not Last Line Number+1, Last Line: 1", "Resend: 2", "ok"}},
 		{numbered(2, "G92 X0"), []string{"ok N2 P15 B3"}},
 		{"G92 X0", []string{"ok P15 B3"}},
-		{numbered(3, "M110 N100"), []string{"ok N100 P15 B3"}},
+		{numbered(3, "M110 N100"), []string{"ok N3 P15 B3"}},
 		{numbered(101, "M105"), []string{"ok T:25.00 /0.00 B:25.00 /0.00 @:0 B@:0"}},
 	}
 	for _, st := range steps {

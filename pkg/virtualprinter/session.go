@@ -440,8 +440,10 @@ func (s *session) okToSend(it queued, extra string) {
 	b := make([]byte, 0, 24)
 	b = append(b, "ok"...)
 	if it.hasN {
+		// Marlin copies the digits after the line's leading N (for "N5 M110 N0" that
+		// is 5, not the 0 that M110 set).
 		b = append(b, " N"...)
-		b = strconv.AppendInt(b, int64(it.n), 10)
+		b = strconv.AppendInt(b, int64(strtol(it.line[1:])), 10)
 	}
 	b = append(b, " P"...)
 	b = strconv.AppendInt(b, int64(s.plannerFree()), 10)
