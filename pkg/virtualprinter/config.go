@@ -16,6 +16,8 @@ const (
 	DefaultRxBuffer = 128
 	// DefaultAmbient is the room temperature the heaters start at and cool down to, in °C.
 	DefaultAmbient = 25.0
+	// DefaultExecutedLimit is how many executed commands the log keeps by default.
+	DefaultExecutedLimit = 1 << 16
 	// maxCmdSize is Marlin's MAX_CMD_SIZE: longer lines are cut to MAX_CMD_SIZE-1 characters.
 	maxCmdSize = 96
 )
@@ -61,6 +63,9 @@ type Config struct {
 	Faults Faults
 	// Seed seeds the fault injection's random source; 0 picks 1, so runs are repeatable.
 	Seed int64
+	// ExecutedLimit bounds the log of executed commands to the most recent ones, so a
+	// printer serving for days does not grow; 0 means DefaultExecutedLimit, < 0 no limit.
+	ExecutedLimit int
 }
 
 // Faults are the probabilistic faults the printer injects.
@@ -91,6 +96,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Seed == 0 {
 		c.Seed = 1
+	}
+	if c.ExecutedLimit == 0 {
+		c.ExecutedLimit = DefaultExecutedLimit
 	}
 	return c
 }

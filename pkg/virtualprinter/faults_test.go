@@ -189,3 +189,24 @@ func TestServeReplaces(t *testing.T) {
 		t.Errorf("N1 on the new link -> %q; want [ok] (line numbers reset)", got)
 	}
 }
+
+// Ensure that the executed log keeps only the most recent ExecutedLimit commands.
+func TestExecutedLimit(t *testing.T) {
+	h := startHost(t, virtualprinter.Config{ExecutedLimit: 8})
+	for i := range 20 {
+		h.roundTrip(fmt.Sprintf("G92 X%d", i))
+	}
+	ex := h.p.Executed()
+	if len(ex) > 8 || len(ex) < 6 || ex[len(ex)-1] != "G92 X19" {
+		t.Errorf("Executed() = %q; want the last 6..8 commands ending in G92 X19", ex)
+	}
+	for i := 1; i < len(ex); i++ {
+		var a, b int
+		fmt.Sscanf(ex[i-1], "G92 X%d", &a)
+		fmt.Sscanf(ex[i], "G92 X%d", &b)
+		if b != a+1 {
+			t.Errorf("Executed() = %q; want consecutive commands", ex)
+			break
+		}
+	}
+}

@@ -61,7 +61,8 @@ func New(cfg Config) *Printer {
 func (p *Printer) Config() Config { return p.cfg }
 
 // Executed returns every command the firmware executed from the link, in order, without
-// line number and checksum (e.g. "G1 X10 F3000"). Commands run from the SD card are not
+// line number and checksum (e.g. "G1 X10 F3000"), up to Config.ExecutedLimit of the most
+// recent. Commands run from the SD card and lines stored by an M28 upload are not
 // included; an M112 seen by the emergency parser is.
 func (p *Printer) Executed() []string {
 	p.mu.Lock()
@@ -75,6 +76,12 @@ func (p *Printer) Overruns() int64 { return p.overrun.Load() }
 
 func (p *Printer) logExecuted(cmd string) {
 	p.mu.Lock()
+	if limit := p.cfg.ExecutedLimit; limit > 0 && len(p.executed) >= limit {
+		keep := limit - limit/4 // drop the oldest quarter at once, not one by one
+		n := copy(p.executed, p.executed[len(p.executed)-keep:])
+		clear(p.executed[n:])
+		p.executed = p.executed[:n]
+	}
 	p.executed = append(p.executed, cmd)
 	p.mu.Unlock()
 }
