@@ -217,24 +217,26 @@ function applyJob(j: JobResponse): void {
   if (!app.state.flags.operational && j.state) app.state.text = j.state;
 }
 
-async function pollJob(): Promise<void> {
+async function pollJob(): Promise<JobResponse | null> {
   try {
     const j = await get<JobResponse>('/api/job');
     applyJob(j);
+    return j;
   } catch {
-    /* job API not available */
+    return null; // job API not available
   }
 }
 
 /** Fetches the printer state over REST (used at start and while push is down). */
 export async function poll(): Promise<void> {
-  await pollJob();
+  const j = await pollJob();
   try {
     const p = await get<PrinterResponse>('/api/printer');
     applyPrinter(p);
   } catch (e) {
     if (e instanceof ApiError && e.status === 409) {
-      app.state = { text: app.job && app.state.flags.operational ? 'Offline' : app.state.text === 'Operational' ? 'Offline' : app.state.text, flags: { ...noFlags, closedOrError: true }, error: '' };
+      // Not operational: /api/job still names the state (Offline, Error: …).
+      app.state = { text: j?.state || 'Offline', flags: { ...noFlags, closedOrError: true }, error: j?.error ?? '' };
       app.temps = {};
     }
   }
