@@ -23,8 +23,8 @@
 // `echo:Unknown command: "M9999"`; prints "echo:busy: processing" every 2 s while a command
 // blocks (G28, M109, M190, M400, G4, a move waiting for a planner slot); heats and cools
 // with a first-order thermal model (M104, M109, M140, M190, M105, M155 auto-report); times
-// moves from feedrate and acceleration (G0, G1, G2/G3 arcs in 1 mm segments, G28, G90, G91, G92, M82, M83, M203, M204,
-// M220, M221); emulates an SD card (M20 with L, M21-M30, M27 S auto-report) and prints from
+// moves from feedrate and acceleration (G0, G1, G2/G3 arcs in 1 mm segments, G28, G90,
+// G91, G92, M82, M83, M203, M204, M220, M221); emulates an SD card (M20 with L, M21-M30, M27 S auto-report) and prints from
 // it; answers M114, M115 (with Cap: lines), M118 (A1 sends host action commands), M0/M1
 // (host prompt, released by M108 or M876); and halts on M112.
 //
@@ -42,7 +42,10 @@
 // buffer: its output is paced at the link rate.
 //
 // Simulated durations (moves, heating, dwell, keepalive and auto-report intervals) run
-// Config.TimeScale times faster than real time; link timing is never scaled.
+// Config.TimeScale times faster than real time; link timing is never scaled. Waits are
+// scheduled from ideal times (when a byte would have arrived, when a reply would have been
+// ready), so timers that wake late on a loaded machine are made up instead of adding up;
+// Config.PreciseTiming additionally spins through the last stretch of each link wait.
 //
 // # Faults
 //
@@ -53,7 +56,9 @@
 //
 // # Concurrency
 //
-// A Printer serves one link at a time. While serving, two goroutines run: the reader (the
-// UART) fills the receive buffer, and the firmware loop owns all firmware state. Executed,
+// A Printer serves one link at a time: a new Serve takes over from a running one, which
+// returns ErrReplaced. While serving, three goroutines run: the reader (the UART) fills the
+// receive buffer, the firmware loop owns all firmware state, and a watcher unblocks the
+// link when the session ends; Serve returns after all three have stopped. Executed,
 // the fault methods and the SD card methods are safe to call from any goroutine.
 package virtualprinter
