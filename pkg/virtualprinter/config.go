@@ -55,9 +55,9 @@ type Config struct {
 	Ambient float64
 	// BootDelay is how long the firmware takes from reset to printing "start".
 	BootDelay time.Duration
-	// SDDir, when set, is a directory whose regular files are on the virtual SD card at
-	// start; files written with M28/M29 and deleted with M30 are written and removed there
-	// too. When empty the card lives in memory only.
+	// SDDir, when set, is the virtual SD card: its regular files are listed and printed
+	// (read when listed or opened), M28/M29 uploads are written there and M30 deletes
+	// there. When empty the card lives in memory.
 	SDDir string
 	// Faults are the fault rates in effect from the start; they can be changed at runtime.
 	Faults Faults

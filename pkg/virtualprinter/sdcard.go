@@ -1,7 +1,6 @@
 package virtualprinter
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,56 +11,29 @@ import (
 	"time"
 )
 
-// sdCard is the virtual card: a flat set of files, in memory, mirrored to a directory when
-// one is configured. It is safe for concurrent use.
+// sdCard is the virtual card: a flat set of files, in memory, or the regular files of a
+// directory (read when listed or opened, so the card can be large and change underneath).
+// It is safe for concurrent use.
 type sdCard struct {
 	mu    sync.Mutex        // guards files
-	files map[string][]byte // by long name
+	files map[string][]byte // by long name, when dir is ""
 	dir   string
 }
 
 func newSDCard(dir string) *sdCard {
-	c := &sdCard{files: map[string][]byte{}, dir: dir}
-	c.rescan()
-	return c
+	return &sdCard{files: map[string][]byte{}, dir: dir}
 }
 
-// rescan reloads the card from its directory, as inserting the card (M21) does.
-func (c *sdCard) rescan() {
-	if c.dir == "" {
-		return
-	}
-	entries, err := os.ReadDir(c.dir)
-	if err != nil {
-		return
-	}
-	files := map[string][]byte{}
-	for _, e := range entries {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(c.dir, e.Name()))
-		if err == nil {
-			files[e.Name()] = b
-		}
-	}
-	c.mu.Lock()
-	c.files = files
-	c.mu.Unlock()
-}
-
-// AddSDFile puts a file on the virtual card (and in Config.SDDir when set), replacing one
-// of the same name. The name must be a plain file name.
+// AddSDFile puts a file on the virtual card (in Config.SDDir when set), replacing one of
+// the same name. The name must be a plain file name.
 func (p *Printer) AddSDFile(name string, data []byte) error {
 	return p.card.put(name, data)
 }
 
 // SDFile returns the content of a file on the virtual card.
 func (p *Printer) SDFile(name string) ([]byte, bool) {
-	p.card.mu.Lock()
-	defer p.card.mu.Unlock()
-	b, ok := p.card.files[name]
-	return append([]byte(nil), b...), ok
+	b, err := p.card.read(name)
+	return b, err == nil
 }
 
 func (c *sdCard) put(name string, data []byte) error {
@@ -72,6 +44,7 @@ func (c *sdCard) put(name string, data []byte) error {
 		if err := os.WriteFile(filepath.Join(c.dir, name), data, 0o644); err != nil {
 			return fmt.Errorf("virtualprinter: sd file %q: %w", name, err)
 		}
+		return nil
 	}
 	c.mu.Lock()
 	c.files[name] = append([]byte(nil), data...)
@@ -79,16 +52,30 @@ func (c *sdCard) put(name string, data []byte) error {
 	return nil
 }
 
+func (c *sdCard) read(name string) ([]byte, error) {
+	if c.dir != "" {
+		if name != filepath.Base(name) {
+			return nil, os.ErrNotExist
+		}
+		return os.ReadFile(filepath.Join(c.dir, name))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.files[name]
+	if !ok {
+		return nil, os.ErrNotExist
+	}
+	return append([]byte(nil), b...), nil
+}
+
 func (c *sdCard) remove(name string) error {
+	if c.dir != "" {
+		return os.Remove(filepath.Join(c.dir, filepath.Base(name)))
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.files[name]; !ok {
 		return os.ErrNotExist
-	}
-	if c.dir != "" {
-		if err := os.Remove(filepath.Join(c.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
 	}
 	delete(c.files, name)
 	return nil
@@ -100,18 +87,36 @@ type cardEntry struct {
 	size        int
 }
 
+// sizes returns the card's files and their sizes.
+func (c *sdCard) sizes() map[string]int {
+	out := map[string]int{}
+	if c.dir != "" {
+		entries, err := os.ReadDir(c.dir)
+		if err != nil {
+			return out
+		}
+		for _, e := range entries {
+			if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() {
+				out[e.Name()] = int(fi.Size())
+			}
+		}
+		return out
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for n, b := range c.files {
+		out[n] = len(b)
+	}
+	return out
+}
+
 // list returns the files sorted by long name with their DOS 8.3 names.
 func (c *sdCard) list() []cardEntry {
-	c.mu.Lock()
-	names := make([]string, 0, len(c.files))
-	for n := range c.files {
+	sizes := c.sizes()
+	names := make([]string, 0, len(sizes))
+	for n := range sizes {
 		names = append(names, n)
 	}
-	sizes := make(map[string]int, len(names))
-	for _, n := range names {
-		sizes[n] = len(c.files[n])
-	}
-	c.mu.Unlock()
 	sort.Strings(names)
 	used := map[string]bool{}
 	out := make([]cardEntry, 0, len(names))
@@ -123,14 +128,16 @@ func (c *sdCard) list() []cardEntry {
 	return out
 }
 
-// find looks a file up by its short or long name, case-insensitively.
+// find looks a file up by its short or long name, case-insensitively, and reads it.
 func (c *sdCard) find(name string) (cardEntry, []byte, bool) {
 	name = strings.TrimPrefix(strings.TrimSpace(name), "/")
 	for _, e := range c.list() {
 		if strings.EqualFold(e.short, name) || strings.EqualFold(e.long, name) {
-			c.mu.Lock()
-			b := c.files[e.long]
-			c.mu.Unlock()
+			b, err := c.read(e.long)
+			if err != nil {
+				return cardEntry{}, nil, false
+			}
+			e.size = len(b)
 			return e, b, true
 		}
 	}
@@ -226,7 +233,6 @@ func sdCommand(s *session, c command) {
 		}
 		s.send("End file list")
 	case 21:
-		card.rescan()
 		s.send("echo:SD card ok")
 	case 22:
 		d.close()
