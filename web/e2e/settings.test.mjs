@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { corpusDir, launch, outPath, startCuttle } from './harness.mjs';
 
@@ -273,6 +274,27 @@ test('settings, accounts and keys', { timeout: 5 * 60 * 1000 }, async (t) => {
     await img.waitFor({ timeout: 20000 });
     await page.waitForFunction(() => document.querySelector('img[alt="Preview of thumb.gcode"]')?.naturalWidth === 1, null, { timeout: 10000 });
     await item.getByText('Print time').waitFor();
+  });
+
+  await step('webcam tab hidden until a camera answers', { needs: [['POST', '/api/settings']], after: [LOGIN] }, async (st) => {
+    // A stand-in camera on loopback serving one PNG frame.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
+    const cam = createServer((req, res) => res.writeHead(200, { 'Content-Type': 'image/png' }).end(png));
+    await new Promise((r) => cam.listen(0, '127.0.0.1', r));
+    st.after(() => new Promise((r) => cam.close(r)));
+    const url = `http://127.0.0.1:${cam.address().port}/snapshot.png`;
+    await page.goto(base + '/');
+    await page.getByTestId('logout').waitFor();
+    await page.locator('nav[data-webcam=none]').waitFor(); // the default camera URL was probed and found absent
+    assert.equal(await page.getByRole('link', { name: 'Webcam' }).count(), 0, 'a Webcam tab with no camera behind it');
+    await section('Webcam');
+    await page.getByLabel('Enabled').check();
+    await page.getByLabel('Stream URL').fill(url);
+    await page.getByLabel('Snapshot URL').fill(url);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('toast').filter({ hasText: 'Settings saved' }).first().waitFor();
+    await page.getByRole('link', { name: 'Webcam' }).click({ timeout: 15000 });
+    await page.waitForFunction(() => document.querySelector('img[alt="Live webcam view"]')?.naturalWidth === 1, null, { timeout: 10000 });
   });
 
   await t.test('no uncaught errors in the page', () => assert.deepEqual(errors, []));
