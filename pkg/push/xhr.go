@@ -40,6 +40,7 @@ type xhrSession struct {
 	frames    [][]byte
 	size      int
 	receiving bool
+	opened    bool        // the open frame "o" has been taken
 	idle      *time.Timer // ends the session when nobody receives for DisconnectDelay
 }
 
@@ -73,10 +74,21 @@ func (x *xhrSession) signal() {
 	}
 }
 
-// take removes and returns every waiting frame.
-func (x *xhrSession) take() [][]byte {
+// take removes and returns every waiting frame. A polling request's first
+// answer is the open frame alone, as the SockJS protocol has it, however
+// quickly the first messages were queued behind it.
+func (x *xhrSession) take(polling bool) [][]byte {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if !x.opened && len(x.frames) > 0 {
+		x.opened = true
+		if polling {
+			f := x.frames[:1]
+			x.frames = x.frames[1:]
+			x.size -= len(f[0])
+			return f
+		}
+	}
 	f := x.frames
 	x.frames, x.size = nil, 0
 	return f
@@ -166,7 +178,7 @@ func (s *Server) serveXHR(w http.ResponseWriter, r *http.Request, id string, str
 		}
 	}
 	for {
-		frames := x.take()
+		frames := x.take(!streaming)
 		ended := len(frames) == 0 && isClosed(x.done)
 		if ended {
 			frames = [][]byte{closeGoAway}
