@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cuttleprint/cuttle/pkg/auth"
+	"github.com/cuttleprint/cuttle/pkg/job"
 	"github.com/cuttleprint/cuttle/pkg/printer"
 )
 
@@ -434,8 +435,11 @@ func (s *Server) postPrinterCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if hasScript {
-		// No G-code scripts are registered for the API: every name is unknown.
-		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown script %q", script))
+		var tctx map[string]any
+		if _, ok := c.get(w, "context", &tctx); !ok {
+			return
+		}
+		s.runScript(w, r, script, params, tctx)
 		return
 	}
 	cmds := many
@@ -450,6 +454,38 @@ func (s *Server) postPrinterCommand(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := s.deps.Printer.Send(r.Context(), cmds...); err != nil {
+		s.writePrinterError(w, r, err)
+		return
+	}
+	noContent(w)
+}
+
+// runScript renders the G-code script name from the settings (scripts.gcode)
+// as a template over {"parameters": …, "context": …}, as OctoPrint hands
+// them to its scripts, and sends its lines. An unknown name is 404, a
+// template that fails (a parameter it needs is missing) 400.
+func (s *Server) runScript(w http.ResponseWriter, r *http.Request, name string, params, tctx map[string]any) {
+	var src string
+	found := false
+	if s.deps.Settings != nil {
+		src, found = s.deps.Settings.Get().Scripts.Gcode[name]
+	}
+	if !found {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown script %q", name))
+		return
+	}
+	if params == nil {
+		params = map[string]any{}
+	}
+	if tctx == nil {
+		tctx = map[string]any{}
+	}
+	lines, err := job.RenderWith(name, src, map[string]any{"parameters": params, "context": tctx})
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err := s.deps.Printer.Send(r.Context(), lines...); err != nil {
 		s.writePrinterError(w, r, err)
 		return
 	}

@@ -292,7 +292,7 @@ func TestPrinter_Session(t *testing.T) {
 		e.want(t, 400, "POST", bad.path, bad.body)
 	}
 	e.want(t, 409, "POST", "/api/printer/chamber", `{"command":"target","target":40}`)
-	e.want(t, 404, "POST", "/api/printer/command", `{"script":"beforePrintStarted"}`)
+	e.want(t, 404, "POST", "/api/printer/command", `{"script":"noSuchScript"}`)
 	if b := decode(t, e.want(t, 200, "GET", "/api/printer/command/custom", "")); b["controls"] == nil {
 		t.Errorf("custom controls = %v", b)
 	}

@@ -47,6 +47,13 @@ func (c Coord) String() string { return strconv.FormatFloat(float64(c), 'f', 3, 
 // Render expands script src with ctx into command lines, dropping blank and
 // comment-only lines and comments.
 func Render(name, src string, ctx ScriptContext) ([]string, error) {
+	return RenderWith(name, src, ctx)
+}
+
+// RenderWith is Render over any template data, such as the parameters and
+// context a script run through the API is given ({{.parameters.temp}}). A
+// missing key is an error.
+func RenderWith(name, src string, data any) ([]string, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, nil
 	}
@@ -55,7 +62,7 @@ func Render(name, src string, ctx ScriptContext) ([]string, error) {
 		return nil, fmt.Errorf("job: script %s: %w", name, err)
 	}
 	var b bytes.Buffer
-	if err := t.Execute(&b, ctx); err != nil {
+	if err := t.Execute(&b, data); err != nil {
 		return nil, fmt.Errorf("job: script %s: %w", name, err)
 	}
 	var out []string
