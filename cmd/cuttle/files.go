@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/cuttleprint/cuttle/pkg/api"
 	"github.com/cuttleprint/cuttle/pkg/files"
 	"github.com/cuttleprint/cuttle/pkg/gcode"
 	"github.com/cuttleprint/cuttle/pkg/job"
@@ -125,6 +126,5 @@ func machineProfile(ctx context.Context, a *app) printer.Profile {
 		a.cfg.log.Warn("printer profile: using the built-in default", "err", err)
 		return printer.DefaultProfile()
 	}
-	return printer.Profile{ID: p.ID, Name: p.Name, HeatedBed: p.HeatedBed, HeatedChamber: p.HeatedChamber,
-		Extruders: p.Extruder.Count, SpeedXY: min(p.Axes.X.Speed, p.Axes.Y.Speed), SpeedZ: p.Axes.Z.Speed, SpeedE: p.Axes.E.Speed}
+	return api.MachineProfile(p)
 }

@@ -2,11 +2,13 @@ package api
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 
 	"github.com/cuttleprint/cuttle/pkg/auth"
 	"github.com/cuttleprint/cuttle/pkg/printer"
+	"github.com/cuttleprint/cuttle/pkg/profiles"
 )
 
 // The connection resource (reference §3.2): GET /api/connection shows the
@@ -69,6 +71,18 @@ func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) {
 		PrinterProfiles:          []profileRef{{ID: prof.ID, Name: prof.Name}},
 		PrinterProfilePreference: prof.ID,
 	}
+	if ps := s.deps.Profiles; ps != nil {
+		all, err := ps.List(r.Context())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		opts.PrinterProfiles = opts.PrinterProfiles[:0]
+		for _, id := range slices.Sorted(maps.Keys(all)) {
+			opts.PrinterProfiles = append(opts.PrinterProfiles, profileRef{ID: id, Name: all[id].Name})
+		}
+		opts.PrinterProfilePreference = ps.Default(r.Context())
+	}
 	if opts.Ports == nil {
 		opts.Ports = []string{}
 	}
@@ -114,7 +128,8 @@ func (s *Server) postConnection(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, "baudrate is invalid")
 			return
 		}
-		if profile != "" && profile != m.Profile().ID {
+		chosen, ok := s.connectProfile(r, profile)
+		if !ok {
 			writeError(w, http.StatusBadRequest, "printerProfile is invalid")
 			return
 		}
@@ -125,6 +140,10 @@ func (s *Server) postConnection(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
+		if s.deps.Profiles != nil {
+			s.deps.Profiles.SetCurrent(chosen.ID)
+		}
+		m.SetProfile(chosen)
 		if err := m.Connect(r.Context(), port, baud); err != nil {
 			s.writePrinterError(w, r, err)
 			return
@@ -141,6 +160,32 @@ func (s *Server) postConnection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	noContent(w)
+}
+
+// connectProfile resolves a connect request's printerProfile: an id from the
+// profile store ("" takes the store's default), or without a store only the
+// Machine's own profile. ok is false for an unknown id.
+func (s *Server) connectProfile(r *http.Request, id string) (printer.Profile, bool) {
+	ps := s.deps.Profiles
+	if ps == nil {
+		p := s.deps.Printer.Profile()
+		return p, id == "" || id == p.ID
+	}
+	if id == "" {
+		id = ps.Default(r.Context())
+	}
+	p, err := ps.Get(r.Context(), id)
+	if err != nil {
+		return printer.Profile{}, false
+	}
+	return MachineProfile(p), true
+}
+
+// MachineProfile is the part of a stored printer profile the Machine uses:
+// heaters, extruder count and manual feed rates.
+func MachineProfile(p profiles.Profile) printer.Profile {
+	return printer.Profile{ID: p.ID, Name: p.Name, HeatedBed: p.HeatedBed, HeatedChamber: p.HeatedChamber,
+		Extruders: p.Extruder.Count, SpeedXY: min(p.Axes.X.Speed, p.Axes.Y.Speed), SpeedZ: p.Axes.Z.Speed, SpeedE: p.Axes.E.Speed}
 }
 
 // saveConnection stores the port and baud rate as preferences (save) and the

@@ -111,6 +111,9 @@ func (s *Server) patchProfile(w http.ResponseWriter, r *http.Request) {
 	if def, _ := b.Profile["default"].(bool); def {
 		s.deps.Profiles.SetDefault(r.Context(), p.ID)
 	}
+	if m := s.deps.Printer; m != nil && m.Profile().ID == p.ID {
+		m.SetProfile(MachineProfile(p)) // the profile in use changed: the Machine follows
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"profile": s.profileJSON(r, p)})
 }
 

@@ -122,7 +122,7 @@ func (m *Machine) toolIndex(key string) (int, error) {
 		return 0, fmt.Errorf("tool %q: %w", key, ErrInvalid)
 	}
 	n, err := strconv.Atoi(sm[1])
-	if err != nil || n >= m.cfg.Profile.Extruders {
+	if err != nil || n >= m.Profile().Extruders {
 		return 0, fmt.Errorf("tool %q: not in the profile: %w", key, ErrInvalid)
 	}
 	return n, nil
@@ -201,7 +201,7 @@ func (m *Machine) Extrude(ctx context.Context, amount, speed float64) error {
 		return fmt.Errorf("extrude amount %v: %w", amount, ErrInvalid)
 	}
 	if speed == 0 {
-		speed = m.cfg.Profile.SpeedE
+		speed = m.Profile().SpeedE
 	}
 	if math.IsNaN(speed) || speed <= 0 {
 		return fmt.Errorf("extrude speed %v: %w", speed, ErrInvalid)
@@ -241,7 +241,7 @@ func (m *Machine) SetFeedrate(ctx context.Context, f float64) error {
 
 // SetBedTarget sets the bed target (M140).
 func (m *Machine) SetBedTarget(ctx context.Context, t float64) error {
-	if !m.cfg.Profile.HeatedBed {
+	if !m.Profile().HeatedBed {
 		return ErrNoHeatedBed
 	}
 	if err := checkTemp("bed", t); err != nil {
@@ -252,7 +252,7 @@ func (m *Machine) SetBedTarget(ctx context.Context, t float64) error {
 
 // SetBedOffset sets the bed offset (−50..50).
 func (m *Machine) SetBedOffset(v float64) error {
-	if !m.cfg.Profile.HeatedBed {
+	if !m.Profile().HeatedBed {
 		return ErrNoHeatedBed
 	}
 	if err := checkOffset("bed", v); err != nil {
@@ -263,7 +263,7 @@ func (m *Machine) SetBedOffset(v float64) error {
 
 // SetChamberTarget sets the chamber target (M141).
 func (m *Machine) SetChamberTarget(ctx context.Context, t float64) error {
-	if !m.cfg.Profile.HeatedChamber {
+	if !m.Profile().HeatedChamber {
 		return ErrNoHeatedChamber
 	}
 	if err := checkTemp("chamber", t); err != nil {
@@ -274,7 +274,7 @@ func (m *Machine) SetChamberTarget(ctx context.Context, t float64) error {
 
 // SetChamberOffset sets the chamber offset (−50..50).
 func (m *Machine) SetChamberOffset(v float64) error {
-	if !m.cfg.Profile.HeatedChamber {
+	if !m.Profile().HeatedChamber {
 		return ErrNoHeatedChamber
 	}
 	if err := checkOffset("chamber", v); err != nil {
@@ -290,7 +290,7 @@ func (m *Machine) Jog(ctx context.Context, x, y, z *float64, absolute bool, spee
 	var b strings.Builder
 	b.WriteString("G1")
 	moved := false
-	def := m.cfg.Profile.SpeedXY
+	def := m.Profile().SpeedXY
 	for _, a := range []struct {
 		name string
 		v    *float64
@@ -303,8 +303,8 @@ func (m *Machine) Jog(ctx context.Context, x, y, z *float64, absolute bool, spee
 		}
 		moved = true
 		b.WriteString(" " + a.name + num(*a.v))
-		if a.name == "Z" && m.cfg.Profile.SpeedZ < def {
-			def = m.cfg.Profile.SpeedZ
+		if a.name == "Z" && m.Profile().SpeedZ < def {
+			def = m.Profile().SpeedZ
 		}
 	}
 	if !moved {

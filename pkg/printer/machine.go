@@ -100,6 +100,7 @@ type Machine struct {
 
 	mu       sync.Mutex // guards every field below
 	state    State
+	profile  Profile
 	errInfo  ErrorInfo
 	port     string
 	baud     int
@@ -123,12 +124,7 @@ type Machine struct {
 
 // New returns an offline Machine.
 func New(cfg Config) *Machine {
-	if cfg.Profile.ID == "" {
-		cfg.Profile = DefaultProfile()
-	}
-	if cfg.Profile.Extruders < 1 {
-		cfg.Profile.Extruders = 1
-	}
+	cfg.Profile = normalizeProfile(cfg.Profile)
 	if len(cfg.Baudrates) == 0 {
 		cfg.Baudrates = serial.DefaultBaudrates
 	}
@@ -149,6 +145,7 @@ func New(cfg Config) *Machine {
 	}
 	return &Machine{
 		cfg:     cfg,
+		profile: cfg.Profile,
 		temps:   map[string]*Temp{},
 		offsets: map[string]float64{},
 		hist:    newHistory(cfg.HistorySize),
@@ -182,8 +179,38 @@ func (m *Machine) OnAction(fn func(name, params string)) {
 	m.hookMu.Unlock()
 }
 
-// Profile returns the printer profile.
-func (m *Machine) Profile() Profile { return m.cfg.Profile }
+// Profile returns the printer profile in force.
+func (m *Machine) Profile() Profile {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.profile
+}
+
+// SetProfile makes p the printer profile: its heaters and extruder count
+// decide the temperature keys of Snapshot and which heater commands are
+// accepted. A connect request choosing a profile sets it.
+func (m *Machine) SetProfile(p Profile) {
+	p = normalizeProfile(p)
+	m.mu.Lock()
+	changed := m.profile != p
+	m.profile = p
+	m.mu.Unlock()
+	if changed {
+		m.publish(events.StateChanged{Source: "printer"})
+	}
+}
+
+// normalizeProfile fills an empty profile with the default and gives it at
+// least one extruder.
+func normalizeProfile(p Profile) Profile {
+	if p.ID == "" {
+		p = DefaultProfile()
+	}
+	if p.Extruders < 1 {
+		p.Extruders = 1
+	}
+	return p
+}
 
 // Baudrates returns the baud rates offered.
 func (m *Machine) Baudrates() []int { return slices.Clone(m.cfg.Baudrates) }
@@ -515,14 +542,14 @@ func (m *Machine) Snapshot() Snapshot {
 		Port: m.port, Baudrate: m.baud, SDReady: m.sdReady, Firmware: m.firmware, Tool: m.tool,
 		Temps: make(map[string]Temp, len(m.temps)+2),
 	}
-	for i := 0; i < m.cfg.Profile.Extruders; i++ {
+	for i := 0; i < m.profile.Extruders; i++ {
 		k := toolKey(i)
 		s.Temps[k] = m.tempLocked(k)
 	}
-	if m.cfg.Profile.HeatedBed {
+	if m.profile.HeatedBed {
 		s.Temps["bed"] = m.tempLocked("bed")
 	}
-	if m.cfg.Profile.HeatedChamber {
+	if m.profile.HeatedChamber {
 		s.Temps["chamber"] = m.tempLocked("chamber")
 	}
 	if m.position != nil {
