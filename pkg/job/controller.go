@@ -141,6 +141,7 @@ type run struct {
 	sd        bool      // printing from the printer's SD card
 	transfer  string    // the SD name when streaming a file to the card
 	reported  time.Time // the firmware's last SD progress report
+	begun     bool      // the firmware reported the SD print's progress
 	pos       position
 	pauseUser string
 }
@@ -400,8 +401,21 @@ func (c *Controller) setStateLocked(s State) {
 	}
 	c.state = s
 	if c.link != nil {
-		c.link.SetJobState(s)
+		c.link.SetJobState(s, c.jobTextLocked())
 	}
+}
+
+// jobTextLocked is OctoPrint's text for the running job's state: an SD print
+// is "Starting print from SD" until the firmware first reports its progress,
+// then "Printing from SD"; a transfer is "Sending file to SD".
+func (c *Controller) jobTextLocked() string {
+	if pr := c.pr; pr != nil && pr.sd && c.state == StatePrinting {
+		if !pr.begun {
+			return "Starting print from SD"
+		}
+		return "Printing from SD"
+	}
+	return c.state.String()
 }
 
 // printFile is the file part of Print* events.

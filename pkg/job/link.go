@@ -22,8 +22,9 @@ type Link interface {
 	// block.
 	Wake()
 	// SetJobState tells the printer the job's state, so that its own state
-	// flags follow (Printing, Paused, …).
-	SetJobState(s State)
+	// flags follow (Printing, Paused, …), and the state text to show
+	// ("Printing from SD").
+	SetJobState(s State, text string)
 }
 
 // Source is what the link pulls job lines from (a protocol.Source after a

@@ -44,8 +44,13 @@ var machineStates = map[State]printer.State{
 	StateFinishing: printer.StateFinishing, StateTransferring: printer.StatePrinting,
 }
 
-// SetJobState moves the Machine to the matching state.
-func (l MachineLink) SetJobState(s State) { l.M.SetJobState(machineStates[s]) }
+// SetJobState moves the Machine to the matching state, showing text.
+func (l MachineLink) SetJobState(s State, text string) {
+	if s == StateIdle {
+		text = ""
+	}
+	l.M.SetJobStateText(machineStates[s], text)
+}
 
 // protoSource adapts a Source to the protocol's.
 type protoSource struct{ src Source }

@@ -58,8 +58,13 @@ func (c *Controller) Message(m protocol.Message) {
 		c.publish(events.UpdatedFiles{Type: "printables"})
 	case protocol.SDProgress:
 		if pr := c.pr; pr != nil && pr.sd && !v.NotPrinting && v.Size > 0 {
+			first := !pr.begun
+			pr.begun = true
 			pr.ackedPos, pr.size = v.Pos, v.Size
 			pr.reported = c.o.Now()
+			if first && c.state == StatePrinting && c.link != nil {
+				c.link.SetJobState(c.state, c.jobTextLocked()) // started: "Printing from SD"
+			}
 		}
 	case protocol.SDDone:
 		if pr := c.pr; pr != nil && pr.sd {

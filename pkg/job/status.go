@@ -82,7 +82,7 @@ func (c *Controller) StateText() string {
 
 func (c *Controller) stateTextLocked() string {
 	if c.state != StateIdle {
-		return c.state.String()
+		return c.jobTextLocked()
 	}
 	if c.link == nil {
 		return "Offline"

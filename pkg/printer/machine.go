@@ -101,6 +101,7 @@ type Machine struct {
 	mu       sync.Mutex // guards every field below
 	state    State
 	profile  Profile
+	jobText  string // the job's own text for a job state ("Printing from SD"); "" for the state's
 	errInfo  ErrorInfo
 	port     string
 	baud     int
@@ -257,12 +258,16 @@ func (m *Machine) setStateLocked(s State) []events.Event {
 		return nil
 	}
 	m.state = s
+	m.jobText = ""
 	return []events.Event{events.PrinterStateChanged{StateID: s.ID(), StateString: m.stateTextLocked()}, events.StateChanged{Source: "printer"}}
 }
 
 func (m *Machine) stateTextLocked() string {
 	if m.state == StateError && m.errInfo.Error != "" {
 		return "Error: " + m.errInfo.Error
+	}
+	if m.jobText != "" {
+		return m.jobText
 	}
 	return m.state.String()
 }
