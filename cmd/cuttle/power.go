@@ -57,10 +57,14 @@ func wirePower(ctx context.Context, a *app) error {
 	return nil
 }
 
+// The policy sees job lines too: M80/M81 in a print file switch the PSU.
+var _ printer.StreamFilter = (*power.Policy)(nil)
+
 // hookPowerToPrinter lets the power policy act on the printer: it switches
 // the PSU on before every connection (an error fails the connection with the
-// reason), handles M80/M81 among the commands sent, and follows the printer's
-// state and activity for the idle switch-off and the LED while printing.
+// reason), handles M80/M81 among the commands sent and the lines a job
+// streams (M81 after an acknowledged M400), and follows the printer's state
+// and activity for the idle switch-off and the LED while printing.
 func hookPowerToPrinter(a *app, m *printer.Machine) {
 	p := a.deps.PowerPolicy
 	if p == nil || m == nil {

@@ -372,7 +372,7 @@ func (c *Controller) startLocked(ctx context.Context, user string) error {
 	c.gate++
 	src := Source(c)
 	c.queueLocked(task{then: func() {
-		if err := link.Stream(src); err != nil {
+		if err := link.Stream(src, false); err != nil {
 			c.Detach(fmt.Errorf("start streaming: %w", err))
 		}
 	}})

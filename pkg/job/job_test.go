@@ -35,7 +35,12 @@ func (l *fakeLink) Send(cmd string) error {
 	l.mu.Unlock()
 	return nil
 }
-func (l *fakeLink) Stream(src job.Source) error       { l.mu.Lock(); l.src = src; l.mu.Unlock(); return nil }
+func (l *fakeLink) Stream(src job.Source, _ bool) error {
+	l.mu.Lock()
+	l.src = src
+	l.mu.Unlock()
+	return nil
+}
 func (l *fakeLink) StopStream()                       { l.mu.Lock(); l.src = nil; l.mu.Unlock() }
 func (l *fakeLink) Wake()                             { l.mu.Lock(); l.wakes++; l.mu.Unlock() }
 func (l *fakeLink) SetJobState(s job.State, _ string) { l.mu.Lock(); l.state = s; l.mu.Unlock() }

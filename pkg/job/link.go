@@ -14,8 +14,9 @@ type Link interface {
 	// Send queues one command ahead of the job's lines.
 	Send(cmd string) error
 	// Stream starts pulling lines from src; acknowledgements of its lines
-	// come back through Controller.Acked.
-	Stream(src Source) error
+	// come back through Controller.Acked. raw lines are data written to the
+	// SD card, not commands: the printer's filters (M80/M81) leave them be.
+	Stream(src Source, raw bool) error
 	// StopStream stops pulling lines.
 	StopStream()
 	// Wake tells the link that the source has lines again. It must not

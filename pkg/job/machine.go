@@ -27,11 +27,14 @@ func (l MachineLink) StopStream() { l.M.StopStream() }
 func (l MachineLink) Wake() { l.M.Wake() }
 
 // Stream attaches src; when src is a Controller its Acked hears every
-// acknowledgement.
-func (l MachineLink) Stream(src Source) error {
+// acknowledgement. Job lines pass the Machine's filters, raw ones not.
+func (l MachineLink) Stream(src Source, raw bool) error {
 	onAck := func(printer.Command) {}
 	if a, ok := src.(interface{ Acked(any) }); ok {
 		onAck = func(c printer.Command) { a.Acked(c.Tag) }
+	}
+	if raw {
+		return l.M.StreamRaw(protoSource{src}, onAck)
 	}
 	return l.M.Stream(protoSource{src}, onAck)
 }

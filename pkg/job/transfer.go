@@ -81,7 +81,7 @@ func (c *Controller) TransferToSD(ctx context.Context, path, user string) (strin
 	c.gate++
 	src := Source(c)
 	c.queueLocked(task{lines: []string{"M28 " + remote}, then: func() {
-		if err := link.Stream(src); err != nil {
+		if err := link.Stream(src, true); err != nil {
 			c.Detach(fmt.Errorf("start streaming: %w", err))
 			return
 		}

@@ -237,6 +237,27 @@ func (p *Policy) Intercept(ctx context.Context, line string) (send bool, err err
 	return send, nil
 }
 
+// Match tells a printer streaming a job which lines Intercept must see: M80
+// and M81 when they switch the PSU relay. M81 also needs the moves before it
+// finished (drain), as firmware powers off only once its planner is empty.
+// It never blocks on a relay.
+func (p *Policy) Match(line string) (intercept, drain bool) {
+	var mode GcodeMode
+	code := commandCode(line)
+	switch code {
+	case "M80":
+		mode = p.cfg.M80
+	case "M81":
+		mode = p.cfg.M81
+	default:
+		return false, false
+	}
+	if mode == GcodeSend || !p.bank.Has(p.cfg.PSU) {
+		return false, false
+	}
+	return true, code == "M81"
+}
+
 // commandCode returns the upper-case command word of a G-code line ("M80"),
 // skipping a line number and dropping comments and checksum.
 func commandCode(line string) string {

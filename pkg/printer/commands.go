@@ -67,28 +67,54 @@ func (m *Machine) Send(ctx context.Context, cmds ...string) error {
 
 // Stream attaches src as the job feed: the connection pulls from it whenever
 // its own queue is empty, and onAck is called (from the protocol goroutine,
-// so quickly) for every acknowledged command whose Tag is not nil.
+// so quickly) for every acknowledged command whose Tag is not nil. The lines
+// pass the registered StreamFilters first (M80/M81 switch the PSU).
 func (m *Machine) Stream(src Source, onAck func(Command)) error {
+	m.hookMu.Lock()
+	filters := m.streamFiltersLocked()
+	m.hookMu.Unlock()
+	return m.stream(src, onAck, filters)
+}
+
+// StreamRaw is Stream for lines that are data, not commands to execute (a
+// file written to the SD card between M28 and M29): no filter sees them.
+func (m *Machine) StreamRaw(src Source, onAck func(Command)) error {
+	return m.stream(src, onAck, nil)
+}
+
+func (m *Machine) stream(src Source, onAck func(Command), filters []StreamFilter) error {
+	var fs *filteredSource
+	if len(filters) > 0 && src != nil {
+		fs = newFilteredSource(m, src, filters, onAck)
+		src, onAck = fs, fs.ack
+	}
 	m.mu.Lock()
 	conn := m.conn
 	if conn == nil || !m.state.Operational() {
 		m.mu.Unlock()
 		return ErrNotOperational
 	}
-	m.onAck = onAck
+	old := m.filtered
+	m.onAck, m.filtered = onAck, fs
 	m.mu.Unlock()
 	conn.SetSource(src)
+	if old != nil {
+		old.stop()
+	}
 	return nil
 }
 
 // StopStream detaches the job feed.
 func (m *Machine) StopStream() {
 	m.mu.Lock()
-	conn := m.conn
-	m.onAck = nil
+	conn, old := m.conn, m.filtered
+	m.onAck, m.filtered = nil, nil
 	m.mu.Unlock()
 	if conn != nil {
 		conn.SetSource(nil)
+	}
+	if old != nil {
+		old.stop()
 	}
 }
 

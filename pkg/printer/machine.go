@@ -118,6 +118,7 @@ type Machine struct {
 	cancel   context.CancelFunc
 	done     chan struct{} // closed when the connection goroutine ends
 	onAck    func(protocol.Command)
+	filtered *filteredSource // the job feed's filters, nil without
 	closed   bool
 	prefPort string
 	prefBaud int
@@ -331,11 +332,14 @@ func (m *Machine) Disconnect() {
 
 func (m *Machine) disconnectLocked(announce bool) {
 	m.mu.Lock()
-	cancel, done, st := m.cancel, m.done, m.state
-	m.cancel, m.done = nil, nil
+	cancel, done, st, filtered := m.cancel, m.done, m.state, m.filtered
+	m.cancel, m.done, m.filtered = nil, nil, nil
 	m.gen++ // callbacks of the old connection are ignored from here on
 	m.conn, m.onAck = nil, nil
 	m.mu.Unlock()
+	if filtered != nil {
+		filtered.stop()
+	}
 	if cancel == nil && st == StateOffline {
 		return
 	}
