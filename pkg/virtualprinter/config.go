@@ -31,9 +31,10 @@ type Config struct {
 	// Latency is the processing time the firmware spends on each command before executing it
 	// (real time, not scaled by TimeScale).
 	Latency time.Duration
-	// PreciseTiming makes link waits (Baud, Latency) spin through their last two
-	// milliseconds instead of trusting timers, which wake late on a loaded machine. It
-	// costs CPU; use it for benchmarks that measure the link.
+	// PreciseTiming makes link waits (Baud, Latency) sleep their last stretch in the
+	// kernel (nanosleep, exact to tens of microseconds) instead of trusting the runtime's
+	// timers, which wake up to a millisecond late. It costs a blocked thread per wait;
+	// use it for benchmarks that measure the link.
 	PreciseTiming bool
 	// BufSize is the command buffer length (Marlin's BUFSIZE); 0 means DefaultBufSize.
 	BufSize int

@@ -45,7 +45,9 @@
 // Config.TimeScale times faster than real time; link timing is never scaled. Waits are
 // scheduled from ideal times (when a byte would have arrived, when a reply would have been
 // ready), so timers that wake late on a loaded machine are made up instead of adding up;
-// Config.PreciseTiming additionally spins through the last stretch of each link wait.
+// Config.PreciseTiming additionally sleeps the last stretch of each link wait with the
+// kernel's nanosleep, which wakes within tens of microseconds where timers may be a
+// millisecond late.
 //
 // # Faults
 //

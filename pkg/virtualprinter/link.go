@@ -3,11 +3,12 @@ package virtualprinter
 import (
 	"io"
 	"math/rand"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // rxRing is the firmware's serial receive buffer: the reader goroutine (the "UART ISR")
@@ -76,7 +77,7 @@ func (r *rxRing) flush() {
 type pacer struct {
 	rate    float64
 	free    time.Time
-	precise bool // spin through the last stretch of each wait (Config.PreciseTiming)
+	precise bool // sleep the last stretch of each wait with nanosleep (Config.PreciseTiming)
 }
 
 // begin starts a burst of transfers that cannot start before at: a link idle until then
@@ -96,17 +97,22 @@ func (p *pacer) wait(n int, done <-chan struct{}) {
 	sleepUntil(p.free, p.precise, done)
 }
 
-// spinWindow is how close to a deadline a precise wait stops sleeping and spins: more than
-// the timer slack of a loaded machine.
-const spinWindow = 2 * time.Millisecond
+// fineWindow is how close to a deadline a precise wait stops trusting the runtime's timers.
+// Go's timers wake up to a millisecond late even on an idle machine (the runtime's poller
+// sleeps in whole milliseconds), so the last stretch is slept with the kernel's nanosleep
+// instead, which wakes within tens of microseconds.
+const fineWindow = 1500 * time.Microsecond
 
-// sleepUntil waits until t or until done is closed. Timers wake late on a loaded machine
-// (often by a millisecond), so a precise wait sleeps only until spinWindow before t and
-// yields the processor in a loop for the rest, trading CPU for accuracy.
+// fineStep bounds one nanosleep, so that a precise wait notices done within this long.
+const fineStep = 2 * time.Millisecond
+
+// sleepUntil waits until t or until done is closed. A precise wait sleeps on a runtime
+// timer until fineWindow before t and blocks its thread in nanosleep for the rest: exact to
+// tens of microseconds without burning the CPU that the host under test needs.
 func sleepUntil(t time.Time, precise bool, done <-chan struct{}) {
 	d := time.Until(t)
 	if precise {
-		d -= spinWindow
+		d -= fineWindow
 	}
 	if d >= 50*time.Microsecond {
 		tm := time.NewTimer(d)
@@ -120,13 +126,18 @@ func sleepUntil(t time.Time, precise bool, done <-chan struct{}) {
 	if !precise {
 		return // already late, or nearly there: the next wait makes up for it
 	}
-	for time.Now().Before(t) {
+	for {
+		rest := time.Until(t)
+		if rest <= 0 {
+			return
+		}
 		select {
 		case <-done:
 			return
 		default:
 		}
-		runtime.Gosched()
+		ts := unix.NsecToTimespec(int64(min(rest, fineStep)))
+		_ = unix.Nanosleep(&ts, nil) // EINTR: the loop sleeps the remainder
 	}
 }
 
