@@ -250,7 +250,13 @@ func TestPty_DroppedOk(t *testing.T) {
 	r := newPtyRig(t, virtualprinter.Config{TimeScale: 1e3}, printer.Config{Clock: clock,
 		Protocol: protocol.Options{Timeout: 5 * time.Second}})
 	r.connect(t)
-	r.await(t, "M155", func() bool { return slices.Contains(r.vp.Executed(), "M155 S2") })
+	// The firmware logs a command before it answers it: wait for M155's ok
+	// to reach the host, or DropNextOK could drop that one.
+	r.await(t, "M155 acknowledged", func() bool {
+		term, _ := r.m.Terminal(0)
+		i := slices.IndexFunc(term, func(l string) bool { return strings.HasPrefix(l, "Send: ") && strings.Contains(l, "M155 S2") })
+		return i >= 0 && slices.Contains(term[i+1:], "Recv: ok")
+	})
 	r.vp.DropNextOK()
 	ctx := context.Background()
 	r.m.Send(ctx, "G1 X10 F3000", "G1 X20 F3000")
