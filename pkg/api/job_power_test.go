@@ -144,3 +144,44 @@ func TestJobPowerOffWaitsForM400(t *testing.T) {
 		t.Errorf("executed %v; want M400, M81, G1 X6 in a row", ex)
 	}
 }
+
+// M81 sent through the API (or by a script such as afterPrintDone) also
+// waits for the moves before it: the request answers once M400 was
+// acknowledged and the relay switched.
+func TestCommandPowerOffWaitsForM400(t *testing.T) {
+	g := newGate("M400", 1)
+	e := newFilesEnv(t, filesOpts{reply: g.reply})
+	cfg := power.DefaultPolicyConfig()
+	cfg.SettleTime, cfg.OnBeforeConnect = 0, false
+	relay := hookPower(t, e, cfg)
+	relay.Set(power.On)
+	e.connect()
+	answered := make(chan resp, 1)
+	go func() {
+		answered <- e.json("POST", "/api/printer/command", e.adminKey, `{"commands":["G1 X5","M81","G1 X6"]}`)
+	}()
+	select {
+	case <-g.reached[0]:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("M400 never reached the firmware: %v", e.executed())
+	}
+	if got := relay.Switches(); len(got) != 0 {
+		t.Errorf("relay switched %v before M400 was acknowledged", got)
+	}
+	select {
+	case r := <-answered:
+		t.Errorf("the request answered %d before M400 was acknowledged", r.code)
+	default:
+	}
+	close(g.release[0])
+	wantCode(t, "M81 command", <-answered, 204)
+	if got := relay.Switches(); !slices.Equal(got, []string{"off"}) {
+		t.Errorf("relay switches = %v; want [off]", got)
+	}
+	if !e.rig.AwaitExecuted("G1 X6") {
+		t.Fatalf("G1 X6 not sent: %v", e.executed())
+	}
+	if ex := withoutPolls(e.executed()); slices.Contains(ex, "M81") {
+		t.Errorf("relay mode sent M81 to the firmware: %v", ex)
+	}
+}

@@ -33,7 +33,10 @@ func normalize(cmd string) string {
 }
 
 // Send queues commands in order, after the filters. Emergency commands (M112,
-// M108, M410, M876) go out at once, ahead of the queue.
+// M108, M410, M876) go out at once, ahead of the queue. A command a
+// StreamFilter wants drained first (M81) waits: M400 is queued and the
+// filter runs once the firmware acknowledged it, so Send returns only after
+// the moves queued before it finished.
 func (m *Machine) Send(ctx context.Context, cmds ...string) error {
 	conn, _, err := m.connIfOperational()
 	if err != nil {
@@ -46,6 +49,9 @@ func (m *Machine) Send(ctx context.Context, cmds ...string) error {
 		c = normalize(c)
 		if c == "" {
 			continue
+		}
+		if err := m.drainFor(ctx, conn, filters, c); err != nil {
+			return err
 		}
 		send := true
 		for _, f := range filters {

@@ -204,6 +204,10 @@ func (m *Machine) noteSentLocked(cmd string) []events.Event {
 }
 
 func (o *observer) Acked(c protocol.Command) {
+	if b, ok := c.Tag.(sendBarrier); ok {
+		b.release()
+		return
+	}
 	m := o.m
 	m.mu.Lock()
 	fn := m.onAck

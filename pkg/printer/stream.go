@@ -2,7 +2,10 @@ package printer
 
 import (
 	"context"
+	"fmt"
 	"sync"
+
+	"github.com/cuttleprint/cuttle/pkg/protocol"
 )
 
 // StreamFilter is a Filter that also sees the lines a job streams (a PSU
@@ -142,4 +145,41 @@ func (m *Machine) streamFiltersLocked() []StreamFilter {
 		}
 	}
 	return out
+}
+
+// sendBarrier tags an M400 that Send waits for; acked is closed when the
+// firmware acknowledged it.
+type sendBarrier struct {
+	once  *sync.Once
+	acked chan struct{}
+}
+
+func (b sendBarrier) release() { b.once.Do(func() { close(b.acked) }) }
+
+// drainFor waits, when a stream filter wants the moves before line finished,
+// until an M400 sent ahead of it is acknowledged.
+func (m *Machine) drainFor(ctx context.Context, conn *protocol.Conn, filters []Filter, line string) error {
+	drain := false
+	for _, f := range filters {
+		if sf, ok := f.(StreamFilter); ok {
+			if in, d := sf.Match(line); in && d {
+				drain = true
+			}
+		}
+	}
+	if !drain {
+		return nil
+	}
+	b := sendBarrier{once: new(sync.Once), acked: make(chan struct{})}
+	if err := conn.SendCommand(Command{Text: "M400", Tag: b}); err != nil {
+		return fmt.Errorf("printer: wait for the moves before %q: %w", line, err)
+	}
+	select {
+	case <-b.acked:
+		return nil
+	case <-conn.Done():
+		return fmt.Errorf("printer: wait for the moves before %q: %w", line, ErrNotOperational)
+	case <-ctx.Done():
+		return fmt.Errorf("printer: wait for the moves before %q: %w", line, ctx.Err())
+	}
 }
