@@ -528,7 +528,7 @@ func (c *Controller) Acked(tag any) {
 		return
 	}
 	pr.acked++
-	pr.ackedPos = t.end
+	pr.ackedPos = max(pr.ackedPos, t.end) // a line a filter swallowed may be acknowledged ahead of earlier ones
 	c.settleLocked()
 }
 

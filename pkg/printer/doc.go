@@ -16,7 +16,8 @@
 // connection, Detecting serial connection, Connecting, Operational, Printing,
 // Pausing, Paused, Resuming, Cancelling, Finishing, "Error: <text>" (the
 // firmware reported a fatal error or restarted) and Offline after error (the
-// link was lost or the firmware fell silent).
+// link was lost or the firmware fell silent). A job may show its own text for
+// a job state (SetJobStateText: "Printing from SD", "Sending file to SD").
 //
 // # Concurrency
 //
@@ -32,5 +33,8 @@
 // Hooks plug in without touching the core: BeforeConnect functions run before a
 // port is opened (a PSU relay switching on), Filters see every command before it
 // is queued and may swallow it (M80/M81 handled by a relay), and a job streamer
-// feeds lines through Stream and hears each acknowledgement.
+// feeds lines through Stream and hears each acknowledgement. A Filter that is
+// also a StreamFilter sees the streamed job lines too, and may ask for the
+// firmware's moves to finish first (an M400 acknowledged before it runs, as M81
+// needs); StreamRaw streams data (a file going to the SD card) past them.
 package printer
