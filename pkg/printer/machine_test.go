@@ -115,9 +115,12 @@ func TestMachine_ConnectAndTemperatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.executed(t, "M104 T0 S200")
-	if tg := r.m.Snapshot().Temps["tool0"].Target; tg == nil || *tg != 200 {
-		t.Errorf("tool0 target after M104 = %v; want 200", tg)
-	}
+	// The target is noted once the write has returned, which can be after the
+	// firmware has read the line.
+	r.waitFor(t, "tool0 target 200 after M104", func() bool {
+		tg := r.m.Snapshot().Temps["tool0"].Target
+		return tg != nil && *tg == 200
+	})
 	lines, _ := r.m.Terminal(0)
 	if !slices.Contains(lines, "Recv: T:25.45 /0.00 B:24.10 /60.00 @:0 B@:0") || !slices.Contains(lines, "Send: N1 M115*39") {
 		t.Errorf("terminal = %q", lines)
