@@ -50,7 +50,9 @@ func TestFeed(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); power.Feed(ctx, f.pol, sub, snapshot) }()
 	<-calls // the first observation, before any event
-	if f.pol.IdleStatus().Blocked != "heating" {
+	// Feed applies an observation just after taking the snapshot, on its own
+	// goroutine: wait (boundedly) for it to land.
+	if !eventually(func() bool { return f.pol.IdleStatus().Blocked == "heating" }) {
 		t.Fatalf("IdleStatus() = %+v; want blocked by heating", f.pol.IdleStatus())
 	}
 	mu.Lock()
@@ -58,15 +60,28 @@ func TestFeed(t *testing.T) {
 	mu.Unlock()
 	bus.Publish(events.StateChanged{Source: "printer"})
 	<-calls
+	eventually(func() bool { return f.pol.IdleStatus().Pending })
 	if st := f.pol.IdleStatus(); !st.Pending || !st.Deadline.Equal(t0.Add(10*time.Minute)) {
 		t.Fatalf("IdleStatus() after cooling = %+v; want a countdown to %v", st, t0.Add(10*time.Minute))
 	}
 	f.clock.Advance(5 * time.Minute)
 	bus.Publish(events.FileSelected{})
 	<-calls
+	eventually(func() bool { return f.pol.IdleStatus().Deadline.Equal(t0.Add(15 * time.Minute)) })
 	if st := f.pol.IdleStatus(); !st.Deadline.Equal(t0.Add(15 * time.Minute)) {
 		t.Errorf("IdleStatus() after activity = %+v; want the countdown restarted to %v", st, t0.Add(15*time.Minute))
 	}
 	cancel()
 	<-done
+}
+
+// eventually reports whether cond holds within two seconds of real time; it
+// waits for another goroutine's hand-off, not for simulated time.
+func eventually(cond func() bool) bool {
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
 }
