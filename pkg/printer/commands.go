@@ -101,7 +101,8 @@ func (m *Machine) stream(src Source, onAck func(Command), filters []StreamFilter
 		return ErrNotOperational
 	}
 	old := m.filtered
-	m.onAck, m.filtered = onAck, fs
+	m.setAckLocked(onAck)
+	m.filtered = fs
 	m.mu.Unlock()
 	conn.SetSource(src)
 	if old != nil {
@@ -114,7 +115,8 @@ func (m *Machine) stream(src Source, onAck func(Command), filters []StreamFilter
 func (m *Machine) StopStream() {
 	m.mu.Lock()
 	conn, old := m.conn, m.filtered
-	m.onAck, m.filtered = nil, nil
+	m.setAckLocked(nil)
+	m.filtered = nil
 	m.mu.Unlock()
 	if conn != nil {
 		conn.SetSource(nil)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cuttleprint/cuttle/pkg/events"
@@ -98,6 +99,16 @@ type Machine struct {
 
 	connMu sync.Mutex // serialises Connect, Disconnect and Close
 
+	// The link goroutine's callbacks run on every line sent and received; so
+	// that they never wait for an HTTP handler reading a snapshot, the
+	// terminal has a lock of its own and the connection generation and
+	// acknowledgement callback are mirrored in atomics. Lock order: mu, then
+	// termMu.
+	termMu  sync.Mutex // guards term
+	term    terminal
+	linkGen atomic.Uint64                          // gen, stored whenever gen changes (under mu)
+	ackFn   atomic.Pointer[func(protocol.Command)] // the running stream's acknowledgement callback, set under mu
+
 	mu       sync.Mutex // guards every field below
 	state    State
 	profile  Profile
@@ -108,7 +119,6 @@ type Machine struct {
 	temps    map[string]*Temp
 	offsets  map[string]float64
 	hist     history
-	term     terminal
 	firmware FirmwareInfo
 	sdReady  bool
 	position *Position
@@ -116,8 +126,7 @@ type Machine struct {
 	conn     *protocol.Conn
 	gen      uint64 // connection generation: callbacks of older ones are ignored
 	cancel   context.CancelFunc
-	done     chan struct{} // closed when the connection goroutine ends
-	onAck    func(protocol.Command)
+	done     chan struct{}   // closed when the connection goroutine ends
 	filtered *filteredSource // the job feed's filters, nil without
 	closed   bool
 	prefPort string
@@ -306,6 +315,7 @@ func (m *Machine) Connect(ctx context.Context, port string, baud int) error {
 		return fmt.Errorf("printer: connect: machine closed")
 	}
 	m.gen++
+	m.linkGen.Store(m.gen)
 	gen := m.gen
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel, m.done = cancel, make(chan struct{})
@@ -335,7 +345,9 @@ func (m *Machine) disconnectLocked(announce bool) {
 	cancel, done, st, filtered := m.cancel, m.done, m.state, m.filtered
 	m.cancel, m.done, m.filtered = nil, nil, nil
 	m.gen++ // callbacks of the old connection are ignored from here on
-	m.conn, m.onAck = nil, nil
+	m.linkGen.Store(m.gen)
+	m.conn = nil
+	m.setAckLocked(nil)
 	m.mu.Unlock()
 	if filtered != nil {
 		filtered.stop()
@@ -509,9 +521,12 @@ func (m *Machine) fail(gen uint64, err error, reason string) {
 		m.mu.Unlock()
 		return
 	}
-	m.conn, m.onAck = nil, nil
+	m.conn = nil
+	m.setAckLocked(nil)
 	m.errInfo = ErrorInfo{Error: err.Error(), Reason: reason, Consequence: consequence}
+	m.termMu.Lock()
 	m.term.add("Error: " + err.Error())
+	m.termMu.Unlock()
 	evs := []events.Event{events.Error{Error: err.Error(), Reason: reason, Consequence: consequence}}
 	if errors.Is(err, protocol.ErrFirmwareReset) {
 		evs = append(evs, events.PrinterReset{})
@@ -602,9 +617,18 @@ func (m *Machine) HistorySince(from uint64) ([]TempPoint, uint64) {
 // Terminal returns the terminal lines from sequence number from on, and the
 // number to continue from.
 func (m *Machine) Terminal(from uint64) ([]string, uint64) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.termMu.Lock()
+	defer m.termMu.Unlock()
 	return m.term.since(from)
+}
+
+// setAckLocked sets the acknowledgement callback of the running stream.
+func (m *Machine) setAckLocked(fn func(protocol.Command)) {
+	if fn == nil {
+		m.ackFn.Store(nil)
+	} else {
+		m.ackFn.Store(&fn)
+	}
 }
 
 // ErrorInfo returns the last connection or firmware error.

@@ -19,54 +19,61 @@ type observer struct {
 
 func (o *observer) Received(line string, msg protocol.Message) {
 	m := o.m
+	if m.linkGen.Load() != o.gen {
+		return
+	}
+	m.termMu.Lock()
+	m.term.add("Recv: " + line)
+	m.termMu.Unlock()
 	var evs []events.Event
 	var send []string
 	var actions []func(string, string)
 	var action protocol.Action
-	m.mu.Lock()
-	if m.gen != o.gen {
-		m.mu.Unlock()
-		return
-	}
-	m.term.add("Recv: " + line)
-	switch v := msg.(type) {
-	case protocol.Ok:
-		if v.Temps != nil {
+	var conn *protocol.Conn
+	if changesState(msg) {
+		m.mu.Lock()
+		if m.gen != o.gen {
+			m.mu.Unlock()
+			return
+		}
+		switch v := msg.(type) {
+		case protocol.Ok:
 			m.addTempsLocked(*v.Temps)
-		}
-	case protocol.Temperatures:
-		m.addTempsLocked(v)
-	case protocol.FirmwareInfo:
-		m.firmware.Name = v.Name
-		m.firmware.Fields = v.Fields
-		evs = append(evs, events.FirmwareData{FirmwareName: v.Name, Data: v.Fields})
-	case protocol.Capability:
-		if m.firmware.Capabilities == nil {
-			m.firmware.Capabilities = map[string]bool{}
-		}
-		m.firmware.Capabilities[v.Name] = v.Enabled
-		if v.Enabled {
-			secs := strconv.Itoa(max(1, int(m.cfg.PollInterval.Seconds())))
-			switch v.Name {
-			case "AUTOREPORT_TEMP":
-				send = append(send, "M155 S"+secs)
-			case "AUTOREPORT_SD_STATUS":
-				send = append(send, "M27 S"+secs)
+		case protocol.Temperatures:
+			m.addTempsLocked(v)
+		case protocol.FirmwareInfo:
+			m.firmware.Name = v.Name
+			m.firmware.Fields = v.Fields
+			evs = append(evs, events.FirmwareData{FirmwareName: v.Name, Data: v.Fields})
+		case protocol.Capability:
+			if m.firmware.Capabilities == nil {
+				m.firmware.Capabilities = map[string]bool{}
 			}
+			m.firmware.Capabilities[v.Name] = v.Enabled
+			if v.Enabled {
+				secs := strconv.Itoa(max(1, int(m.cfg.PollInterval.Seconds())))
+				switch v.Name {
+				case "AUTOREPORT_TEMP":
+					send = append(send, "M155 S"+secs)
+				case "AUTOREPORT_SD_STATUS":
+					send = append(send, "M27 S"+secs)
+				}
+			}
+		case protocol.Position:
+			m.position = &Position{X: v.X, Y: v.Y, Z: v.Z, E: v.E}
+			evs = append(evs, events.PositionUpdate{X: v.X, Y: v.Y, Z: v.Z, E: v.E, T: m.tool})
+		case protocol.SDState:
+			m.sdReady = v.Ready
 		}
-	case protocol.Position:
-		m.position = &Position{X: v.X, Y: v.Y, Z: v.Z, E: v.E}
-		evs = append(evs, events.PositionUpdate{X: v.X, Y: v.Y, Z: v.Z, E: v.E, T: m.tool})
-	case protocol.SDState:
-		m.sdReady = v.Ready
-	case protocol.Action:
+		conn = m.conn
+		m.mu.Unlock()
+	}
+	if v, ok := msg.(protocol.Action); ok {
 		action = v
 		m.hookMu.Lock()
 		actions = m.actions
 		m.hookMu.Unlock()
 	}
-	conn := m.conn
-	m.mu.Unlock()
 	evs = append(evs, events.StateChanged{Source: "printer"})
 	m.publishAll(evs)
 	if conn != nil {
@@ -85,6 +92,18 @@ func (o *observer) Received(line string, msg protocol.Message) {
 	}
 }
 
+// changesState reports whether a received message updates the Machine's
+// state (and so needs m.mu): a plain ok, the bulk of the traffic, does not.
+func changesState(msg protocol.Message) bool {
+	switch v := msg.(type) {
+	case protocol.Ok:
+		return v.Temps != nil
+	case protocol.Temperatures, protocol.FirmwareInfo, protocol.Capability, protocol.Position, protocol.SDState:
+		return true
+	}
+	return false
+}
+
 func (m *Machine) addTempsLocked(t protocol.Temperatures) {
 	applyTemps(m.temps, t)
 	p := TempPoint{Time: m.cfg.Clock.Now().Unix(), Heaters: make(map[string]HistoryTemp, len(m.temps))}
@@ -101,19 +120,47 @@ func (m *Machine) addTempsLocked(t protocol.Temperatures) {
 
 func (o *observer) Sent(line string, resend bool) {
 	m := o.m
-	m.mu.Lock()
-	if m.gen != o.gen {
-		m.mu.Unlock()
+	if m.linkGen.Load() != o.gen {
 		return
 	}
+	m.termMu.Lock()
 	m.term.add("Send: " + line)
+	m.termMu.Unlock()
 	var evs []events.Event
 	if !resend {
-		evs = m.noteSentLocked(commandOf(line))
+		cmd := commandOf(line)
+		code := gcodeOf(cmd)
+		if setsState(code) {
+			m.mu.Lock()
+			if m.gen == o.gen {
+				evs = m.noteSentLocked(cmd)
+			}
+			m.mu.Unlock()
+		} else {
+			evs = gcodeEvents(code)
+		}
 	}
-	m.mu.Unlock()
 	evs = append(evs, events.StateChanged{Source: "printer"})
 	m.publishAll(evs)
+}
+
+// gcodeOf returns a command's code in upper case ("g1" → "G1").
+func gcodeOf(cmd string) string {
+	cmd = strings.TrimLeft(cmd, " \t")
+	if i := strings.IndexAny(cmd, " \t"); i >= 0 {
+		cmd = cmd[:i]
+	}
+	return strings.ToUpper(cmd)
+}
+
+// setsState reports whether sending a command with this code changes the
+// Machine's state (targets, the tool), which noteSentLocked records.
+func setsState(code string) bool {
+	switch code {
+	case "M104", "M109", "M140", "M190", "M141", "M191":
+		return true
+	}
+	return len(code) > 1 && code[0] == 'T'
 }
 
 // commandOf strips "N<n> " and "*<sum>" from a framed line.
@@ -176,6 +223,11 @@ func (m *Machine) noteSentLocked(cmd string) []events.Event {
 			return []events.Event{events.ToolChange{Old: old, New: n}}
 		}
 	}
+	return gcodeEvents(code)
+}
+
+// gcodeEvents returns the G-code events OctoPrint fires for a sent command.
+func gcodeEvents(code string) []events.Event {
 	switch code {
 	case "G28":
 		return []events.Event{events.Home{}}
@@ -209,12 +261,9 @@ func (o *observer) Acked(c protocol.Command) {
 		return
 	}
 	m := o.m
-	m.mu.Lock()
-	fn := m.onAck
-	ok := m.gen == o.gen
-	m.mu.Unlock()
-	if ok && fn != nil && c.Tag != nil {
-		fn(c)
+	fn := m.ackFn.Load()
+	if fn != nil && c.Tag != nil && m.linkGen.Load() == o.gen {
+		(*fn)(c)
 	}
 }
 

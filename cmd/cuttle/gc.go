@@ -1,0 +1,30 @@
+package main
+
+import "runtime/debug"
+
+// serveGCPercent is the garbage collector's target for `cuttle serve`: the
+// next collection starts when the heap has grown by half of what is live,
+// instead of Go's default of all of it. cuttle's live heap is small (about
+// 1 MiB idle, a few MiB connected), so the default lets the heap reach twice
+// that before collecting and keeps those pages resident; at 50 the resident
+// set is about 2 MiB smaller (scripts/bench: 19.8 → 17.7 MiB idle, 19.6 →
+// 18.4 MiB connected) for a collection of a couple of MiB every few hundred
+// milliseconds under API load.
+const serveGCPercent = 50
+
+// tuneGC sets the collector's target for serve, unless GOGC in the
+// environment chooses one.
+func tuneGC(getenv func(string) string) {
+	if p, ok := gcPercent(getenv); ok {
+		debug.SetGCPercent(p)
+	}
+}
+
+// gcPercent returns the target to set, or false when GOGC is set (the
+// runtime has applied it already).
+func gcPercent(getenv func(string) string) (int, bool) {
+	if getenv("GOGC") != "" {
+		return 0, false
+	}
+	return serveGCPercent, true
+}
