@@ -196,6 +196,10 @@ func TestConn_PlainOkOneInFlight(t *testing.T) {
 	expect(t, s.fw, frame(3, "M105"))
 	s.fw.Reply("ok T:20 /0 B:20 /0")
 	s.rec.waitReceived(t, "ok T:20 /0 B:20 /0")
+	// The ack is reported just after the reply is: wait (boundedly) for it.
+	for end := time.Now().Add(wait); len(s.rec.ackedCopy()) < 3 && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
 	if got, want := s.rec.ackedCopy(), []string{"G28", "G1 X10", "M105"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("acked %q; want %q", got, want)
 	}
@@ -242,8 +246,18 @@ func TestConn_AdvancedResendSwallowsRepeats(t *testing.T) {
 		s.rec.waitReceived(t, "ok P15 B3")
 	}
 	// The resend waits until the rejected lines' repeats had time to arrive.
-	s.clock.Advance(time.Second)
-	expect(t, s.fw, frame(1, "G1 X1"), frame(2, "G1 X2"), frame(3, "G1 X3"))
+	// The loop arms that wait only once it has read the last ok, which may be
+	// after this goroutine's first Advance: step the fake clock until the
+	// resend goes out (at most 5 s of fake time, under the comm timeout).
+	var first string
+	for i := 0; i < 50 && first == ""; i++ {
+		s.clock.Advance(100 * time.Millisecond)
+		first, _ = s.fw.Next(20 * time.Millisecond)
+	}
+	if first != frame(1, "G1 X1") {
+		t.Fatalf("first line after the resend request = %q; want %q", first, frame(1, "G1 X1"))
+	}
+	expect(t, s.fw, frame(2, "G1 X2"), frame(3, "G1 X3"))
 	barrier(t, s)
 	if got := s.c.Stats().Resends; got != 1 {
 		t.Errorf("resends honoured = %d; want 1", got)
