@@ -48,9 +48,6 @@ func selfOrAdmin(w http.ResponseWriter, r *http.Request, name string) bool {
 	return false
 }
 
-// userError answers an error of the user calls.
-func (s *Server) userError(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
-
 // ownUser resolves the {name} of the path to a user the caller may act on
 // (themselves, or anyone for an admin); it answers 403 or 404 when not.
 func (s *Server) ownUser(w http.ResponseWriter, r *http.Request) (*auth.User, bool) {
@@ -109,7 +106,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 		_, err = s.deps.Auth.UpdateUser(r.Context(), req.Name, auth.UserUpdate{Permissions: req.Permissions})
 	}
 	if err != nil {
-		s.userError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.usersList(w, r, http.StatusCreated)
@@ -149,7 +146,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	if req.Admin != nil {
 		u, err := s.deps.Auth.User(r.Context(), name)
 		if err != nil {
-			s.userError(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 		groups := u.Groups
@@ -168,7 +165,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		up.Groups = &next
 	}
 	if _, err := s.deps.Auth.UpdateUser(r.Context(), name, up); err != nil {
-		s.userError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.usersList(w, r, http.StatusOK)
@@ -181,7 +178,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.deps.Auth.DeleteUser(r.Context(), name); err != nil {
-		s.userError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.usersList(w, r, http.StatusOK)
@@ -213,7 +210,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := s.deps.Auth.SetPassword(r.Context(), name, req.Password); err != nil {
-		s.userError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{})
@@ -241,7 +238,7 @@ func (s *Server) patchUserSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.deps.Auth.UpdateUser(r.Context(), name, auth.UserUpdate{Settings: patch})
 	if err != nil {
-		s.userError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, u.Settings)
@@ -254,7 +251,7 @@ func (s *Server) generateUserKey(w http.ResponseWriter, r *http.Request) {
 	}
 	key, err := s.deps.Auth.GenerateKey(r.Context(), name)
 	if err != nil {
-		s.userError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"apikey": key})
@@ -266,7 +263,7 @@ func (s *Server) revokeUserKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.deps.Auth.RevokeKey(r.Context(), name); err != nil {
-		s.userError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	noContent(w)

@@ -170,7 +170,7 @@ func (s *Server) appKeyCommand(w http.ResponseWriter, r *http.Request) {
 		}
 		ak, err := s.deps.AppKeys.Generate(r.Context(), target, app)
 		if err != nil {
-			s.userError(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, ak)
