@@ -256,12 +256,21 @@ func TestPty_DroppedOk(t *testing.T) {
 	r := newPtyRig(t, virtualprinter.Config{TimeScale: 1e3}, printer.Config{Clock: clock,
 		Protocol: protocol.Options{Timeout: 5 * time.Second}})
 	r.connect(t)
-	// The firmware logs a command before it answers it: wait for M155's ok
-	// to reach the host, or DropNextOK could drop that one.
-	r.await(t, "M155 acknowledged", func() bool {
+	// Wait until every handshake line (M110, M115, M155) has its ok, or
+	// DropNextOK could drop one of those. Count oks rather than look for one
+	// after M155's Send: the writer may log that Send before the reader logs
+	// the previous line's ok.
+	r.await(t, "handshake acknowledged", func() bool {
 		term, _ := r.m.Terminal(0)
-		i := slices.IndexFunc(term, func(l string) bool { return strings.HasPrefix(l, "Send: ") && strings.Contains(l, "M155 S2") })
-		return i >= 0 && slices.Contains(term[i+1:], "Recv: ok")
+		sent, oks := 0, 0
+		for _, l := range term {
+			if strings.HasPrefix(l, "Send: ") {
+				sent++
+			} else if strings.HasPrefix(l, "Recv: ok") {
+				oks++
+			}
+		}
+		return sent > 0 && slices.ContainsFunc(term, func(l string) bool { return strings.Contains(l, "M155 S2") }) && oks >= sent
 	})
 	r.vp.DropNextOK()
 	ctx := context.Background()
