@@ -145,14 +145,14 @@ func (s *Server) postConnection(w http.ResponseWriter, r *http.Request) {
 		}
 		m.SetProfile(chosen)
 		if err := m.Connect(r.Context(), port, baud); err != nil {
-			s.writePrinterError(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 	case "disconnect":
 		m.Disconnect()
 	case "fake_ack":
 		if err := m.FakeAck(); err != nil && !errors.Is(err, printer.ErrNotOperational) {
-			s.writePrinterError(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 	default:
@@ -204,26 +204,4 @@ func (s *Server) saveConnection(m *printer.Machine, port string, baud int, save,
 	}
 	_, err := s.deps.Settings.Update(map[string]any{"serial": serial})
 	return err
-}
-
-// writePrinterError maps Machine errors to OctoPrint's codes: 409 for a
-// printer that cannot do it now, 400 for bad values.
-func (s *Server) writePrinterError(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, printer.ErrNotOperational), errors.Is(err, printer.ErrBusy),
-		errors.Is(err, printer.ErrNoHeatedBed), errors.Is(err, printer.ErrNoHeatedChamber):
-		writeError(w, http.StatusConflict, capitalize(err.Error()))
-	case errors.Is(err, printer.ErrInvalid):
-		writeError(w, http.StatusBadRequest, err.Error())
-	default:
-		s.deps.Log.Error("printer", "path", r.URL.Path, "err", err)
-		writeError(w, http.StatusInternalServerError, err.Error())
-	}
-}
-
-func capitalize(s string) string {
-	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
-		return string(s[0]-'a'+'A') + s[1:]
-	}
-	return s
 }

@@ -5,32 +5,45 @@ import (
 	"net/http"
 
 	"github.com/cuttleprint/cuttle/pkg/auth"
+	"github.com/cuttleprint/cuttle/pkg/printer"
 	"github.com/cuttleprint/cuttle/pkg/settings"
 	"github.com/cuttleprint/cuttle/pkg/system"
 )
 
-// errorStatuses maps the domain packages' sentinel errors to HTTP statuses,
-// in one place, so every handler answers the same failure the same way.
-func errorStatuses() []struct {
+// errorStatus maps one sentinel error to the status it answers. text, when
+// set, is answered instead of the error's own: OctoPrint's wording for a
+// refusal clients show their users, which the Go-style lower-case sentinel
+// text (and any detail wrapped around it) would not match.
+type errorStatus struct {
 	err    error
 	status int
-} {
-	return []struct {
-		err    error
-		status int
-	}{
-		{auth.ErrNoUser, http.StatusNotFound},
-		{auth.ErrUserExists, http.StatusConflict},
-		{auth.ErrInvalid, http.StatusBadRequest},
-		{auth.ErrNoRequest, http.StatusNotFound},
-		{auth.ErrNotYours, http.StatusForbidden},
-		{auth.ErrNoAppKey, http.StatusNotFound},
-		{auth.ErrSetupDone, http.StatusConflict},
-		{settings.ErrType, http.StatusBadRequest},
-		{settings.ErrInvalid, http.StatusBadRequest},
-		{system.ErrUnknown, http.StatusNotFound},
-		{system.ErrFailed, http.StatusInternalServerError},
-		{system.ErrNoLog, http.StatusNotFound},
+	text   string
+}
+
+// errorStatuses maps the domain packages' sentinel errors to HTTP statuses,
+// in one place, so every handler answers the same failure the same way.
+func errorStatuses() []errorStatus {
+	return []errorStatus{
+		{err: auth.ErrNoUser, status: http.StatusNotFound},
+		{err: auth.ErrUserExists, status: http.StatusConflict},
+		{err: auth.ErrInvalid, status: http.StatusBadRequest},
+		{err: auth.ErrNoRequest, status: http.StatusNotFound},
+		{err: auth.ErrNotYours, status: http.StatusForbidden},
+		{err: auth.ErrNoAppKey, status: http.StatusNotFound},
+		{err: auth.ErrSetupDone, status: http.StatusConflict},
+		// A printer that cannot do it now is 409, with OctoPrint's text
+		// (reference §3.5) where it documents one.
+		{err: printer.ErrNotOperational, status: http.StatusConflict, text: "Printer is not operational"},
+		{err: printer.ErrBusy, status: http.StatusConflict, text: "Printer is busy printing"},
+		{err: printer.ErrNoHeatedBed, status: http.StatusConflict, text: "Printer profile has no heated bed"},
+		{err: printer.ErrNoHeatedChamber, status: http.StatusConflict, text: "Printer profile has no heated chamber"},
+		// A bad value keeps its wrapped text: it names the value.
+		{err: printer.ErrInvalid, status: http.StatusBadRequest},
+		{err: settings.ErrType, status: http.StatusBadRequest},
+		{err: settings.ErrInvalid, status: http.StatusBadRequest},
+		{err: system.ErrUnknown, status: http.StatusNotFound},
+		{err: system.ErrFailed, status: http.StatusInternalServerError},
+		{err: system.ErrNoLog, status: http.StatusNotFound},
 	}
 }
 
@@ -39,7 +52,11 @@ func errorStatuses() []struct {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	for _, m := range errorStatuses() {
 		if errors.Is(err, m.err) {
-			writeError(w, m.status, err.Error())
+			text := m.text
+			if text == "" {
+				text = err.Error()
+			}
+			writeError(w, m.status, text)
 			return
 		}
 	}

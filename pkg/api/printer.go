@@ -108,18 +108,20 @@ func isTool(k string) bool  { return strings.HasPrefix(k, "tool") }
 func isBed(k string) bool   { return k == "bed" }
 func isChamb(k string) bool { return k == "chamber" }
 
-// operational answers 409 unless the printer is operational.
-func (s *Server) operational(w http.ResponseWriter) (printer.Snapshot, bool) {
+// operational answers 409 unless the printer is operational, checked from
+// the snapshot before the body as OctoPrint does (a Machine call would find
+// out only after the body was read).
+func (s *Server) operational(w http.ResponseWriter, r *http.Request) (printer.Snapshot, bool) {
 	snap := s.deps.Printer.Snapshot()
 	if !snap.State.Operational() {
-		writeError(w, http.StatusConflict, "Printer is not operational")
+		s.fail(w, r, printer.ErrNotOperational)
 		return snap, false
 	}
 	return snap, true
 }
 
 func (s *Server) getPrinter(w http.ResponseWriter, r *http.Request) {
-	snap, ok := s.operational(w)
+	snap, ok := s.operational(w, r)
 	if !ok {
 		return
 	}
@@ -145,12 +147,12 @@ func (s *Server) getPrinter(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getHeaters(w http.ResponseWriter, r *http.Request, keep func(string) bool, missing error) {
-	snap, ok := s.operational(w)
+	snap, ok := s.operational(w, r)
 	if !ok {
 		return
 	}
 	if missing != nil {
-		s.writePrinterError(w, r, missing)
+		s.fail(w, r, missing)
 		return
 	}
 	history, limit, ok := historyQuery(w, r)
@@ -210,7 +212,7 @@ func numberMap(w http.ResponseWriter, c command, key string) (map[string]float64
 }
 
 func (s *Server) postPrinterTool(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.operational(w); !ok {
+	if _, ok := s.operational(w, r); !ok {
 		return
 	}
 	name, c := decodeCommand(w, r)
@@ -264,7 +266,7 @@ func (s *Server) postPrinterTool(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.writePrinterError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	noContent(w)
@@ -282,11 +284,11 @@ func (s *Server) postPrinterChamber(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) postHeater(w http.ResponseWriter, r *http.Request, target func(context.Context, float64) error,
 	offset func(float64) error, exists bool, missing error) {
-	if _, ok := s.operational(w); !ok {
+	if _, ok := s.operational(w, r); !ok {
 		return
 	}
 	if !exists {
-		s.writePrinterError(w, r, missing)
+		s.fail(w, r, missing)
 		return
 	}
 	name, c := decodeCommand(w, r)
@@ -312,7 +314,7 @@ func (s *Server) postHeater(w http.ResponseWriter, r *http.Request, target func(
 		return
 	}
 	if err != nil {
-		s.writePrinterError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	noContent(w)
@@ -329,7 +331,7 @@ func optNumber(w http.ResponseWriter, c command, key string) (*float64, bool) {
 }
 
 func (s *Server) postPrinthead(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.operational(w); !ok {
+	if _, ok := s.operational(w, r); !ok {
 		return
 	}
 	name, c := decodeCommand(w, r)
@@ -392,14 +394,14 @@ func (s *Server) postPrinthead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.writePrinterError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	noContent(w)
 }
 
 func (s *Server) postPrinterCommand(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.operational(w); !ok {
+	if _, ok := s.operational(w, r); !ok {
 		return
 	}
 	var c command
@@ -454,7 +456,7 @@ func (s *Server) postPrinterCommand(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := s.deps.Printer.Send(r.Context(), cmds...); err != nil {
-		s.writePrinterError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	noContent(w)
@@ -486,7 +488,7 @@ func (s *Server) runScript(w http.ResponseWriter, r *http.Request, name string, 
 		return
 	}
 	if err := s.deps.Printer.Send(r.Context(), lines...); err != nil {
-		s.writePrinterError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	noContent(w)

@@ -142,7 +142,11 @@ func TestConnection_Offline(t *testing.T) {
 	} {
 		e.want(t, 400, "POST", "/api/connection", body)
 	}
-	e.want(t, 409, "GET", "/api/printer", "")
+	// HA and Cura show "printer offline" on this 409; its text is OctoPrint's
+	// (reference §3.5).
+	if b := decode(t, e.want(t, 409, "GET", "/api/printer", "")); b["error"] != "Printer is not operational" {
+		t.Errorf("offline GET /api/printer error = %v", b)
+	}
 	for _, p := range []struct{ path, body string }{
 		{"/api/printer/tool", `{"command":"target","targets":{"tool0":200}}`},
 		{"/api/printer/bed", `{"command":"target","target":60}`},
