@@ -103,6 +103,7 @@ func (s *Server) postConnection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := s.deps.Printer
+	var err error
 	switch name {
 	case "connect":
 		var port, profile string
@@ -144,22 +145,19 @@ func (s *Server) postConnection(w http.ResponseWriter, r *http.Request) {
 			s.deps.Profiles.SetCurrent(chosen.ID)
 		}
 		m.SetProfile(chosen)
-		if err := m.Connect(r.Context(), port, baud); err != nil {
-			s.fail(w, r, err)
-			return
-		}
+		err = m.Connect(r.Context(), port, baud)
 	case "disconnect":
 		m.Disconnect()
 	case "fake_ack":
-		if err := m.FakeAck(); err != nil && !errors.Is(err, printer.ErrNotOperational) {
-			s.fail(w, r, err)
-			return
+		// Offline, OctoPrint's fake_ack does nothing and still answers 204.
+		if err = m.FakeAck(); errors.Is(err, printer.ErrNotOperational) {
+			err = nil
 		}
 	default:
 		writeError(w, http.StatusBadRequest, "command is invalid")
 		return
 	}
-	noContent(w)
+	s.noContentOr(w, r, err)
 }
 
 // connectProfile resolves a connect request's printerProfile: an id from the

@@ -62,3 +62,14 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	s.internal(w, r, err)
 }
+
+// noContentOr ends a command handler that has handed its work to a domain
+// call: 204 when err is nil, else what fail answers for it. OctoPrint
+// answers its POST commands with an empty 204 (reference §3.5).
+func (s *Server) noContentOr(w http.ResponseWriter, r *http.Request, err error) {
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	noContent(w)
+}

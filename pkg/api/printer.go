@@ -265,11 +265,7 @@ func (s *Server) postPrinterTool(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "command is invalid")
 		return
 	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	noContent(w)
+	s.noContentOr(w, r, err)
 }
 
 func (s *Server) postPrinterBed(w http.ResponseWriter, r *http.Request) {
@@ -313,11 +309,7 @@ func (s *Server) postHeater(w http.ResponseWriter, r *http.Request, target func(
 		writeError(w, http.StatusBadRequest, "command is invalid")
 		return
 	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	noContent(w)
+	s.noContentOr(w, r, err)
 }
 
 // optNumber reads an optional number parameter into a pointer.
@@ -393,11 +385,7 @@ func (s *Server) postPrinthead(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "command is invalid")
 		return
 	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	noContent(w)
+	s.noContentOr(w, r, err)
 }
 
 func (s *Server) postPrinterCommand(w http.ResponseWriter, r *http.Request) {
@@ -455,11 +443,7 @@ func (s *Server) postPrinterCommand(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := s.deps.Printer.Send(r.Context(), cmds...); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	noContent(w)
+	s.noContentOr(w, r, s.deps.Printer.Send(r.Context(), cmds...))
 }
 
 // runScript renders the G-code script name from the settings (scripts.gcode)
@@ -487,11 +471,7 @@ func (s *Server) runScript(w http.ResponseWriter, r *http.Request, name string, 
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if err := s.deps.Printer.Send(r.Context(), lines...); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	noContent(w)
+	s.noContentOr(w, r, s.deps.Printer.Send(r.Context(), lines...))
 }
 
 // substitute replaces OctoPrint's "%(name)s" placeholders with parameters.
