@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"github.com/cuttleprint/cuttle/pkg/printer"
 	"net/http"
 
 	"github.com/cuttleprint/cuttle/pkg/auth"
@@ -31,7 +32,7 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 func (s *Server) postJob(w http.ResponseWriter, r *http.Request) {
 	j := s.deps.Job
 	if j == nil || !j.Operational() {
-		writeError(w, http.StatusConflict, "printer is not operational")
+		s.fail(w, r, printer.ErrNotOperational)
 		return
 	}
 	name, c := decodeCommand(w, r)
