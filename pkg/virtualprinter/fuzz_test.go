@@ -68,8 +68,8 @@ func FuzzFirmware(f *testing.F) {
 		p := New(Config{TimeScale: 1e6, AdvancedOK: true})
 		_ = p.AddSDFile("x", []byte("G1 X1\nM105\nG4 S1\n"))
 		s := newSession(p, discardLink{io.Discard}, ctx.Done(), ctx.Err)
-		s.receive(append([]byte(nil), data...), time.Now())
-		s.receive([]byte("\n"), time.Now())
+		s.receive(append([]byte(nil), data...), time.Now(), 0)
+		s.receive([]byte("\n"), time.Now(), 0)
 		for ctx.Err() == nil {
 			if err := s.idle(); err != nil {
 				return

@@ -27,8 +27,11 @@ func newRxRing(size int, overruns *atomic.Int64) *rxRing {
 	return &rxRing{capacity: size - 1, overruns: overruns, data: make([]byte, 0, size), stamps: make([]time.Time, 0, size)}
 }
 
-// push stores b, which finished arriving at time at, dropping what does not fit.
-func (r *rxRing) push(b []byte, at time.Time) {
+// push stores b, whose last byte arrived at time at and whose bytes followed each other
+// every perByte, dropping what does not fit. Stamping each byte with its own arrival, as a
+// UART's receive interrupt would see it, keeps a line that ends early in a chunk from
+// being taken for one that ended with it.
+func (r *rxRing) push(b []byte, at time.Time, perByte time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.head > 0 {
@@ -43,8 +46,8 @@ func (r *rxRing) push(b []byte, at time.Time) {
 		b = b[:room]
 	}
 	r.data = append(r.data, b...)
-	for range b {
-		r.stamps = append(r.stamps, at)
+	for i := range b {
+		r.stamps = append(r.stamps, at.Add(-time.Duration(len(b)-1-i)*perByte))
 	}
 }
 
@@ -139,6 +142,14 @@ func sleepUntil(t time.Time, precise bool, done <-chan struct{}) {
 		ts := unix.NsecToTimespec(int64(min(rest, fineStep)))
 		_ = unix.Nanosleep(&ts, nil) // EINTR: the loop sleeps the remainder
 	}
+}
+
+// perByte is how long one byte takes on the link (0 when the rate is unlimited).
+func (p *pacer) perByte() time.Duration {
+	if p.rate <= 0 {
+		return 0
+	}
+	return time.Duration(float64(time.Second) / p.rate)
 }
 
 // chunk is how many bytes the reader hands over per pacing step: about a millisecond of

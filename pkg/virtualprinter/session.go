@@ -457,38 +457,84 @@ func (s *session) plannerFree() int {
 	return s.cfg.PlannerSize - 1 - s.mo.planned(s.now())
 }
 
-// readLoop is the UART: it takes bytes from the link at the link's rate, lets the
-// corruption fault and the emergency parser see them and stores them in the receive ring.
+// readLoop is the wire: it takes what the host writes as soon as it is written and hands
+// it, stamped with that time, to the uart goroutine, which delivers it to the receive ring
+// at the link's rate. Pacing in a second goroutine keeps a late wake-up of the pacer from
+// turning into idle link time: bytes the host wrote while the link was busy follow the
+// ones before them back to back, as they do on a UART. The wire holds about 4 KiB, like
+// the host's tty buffer; beyond that the host's writes block.
 func (s *session) readLoop(r io.Reader) error {
 	pace := pacer{rate: s.cfg.byteRate(), precise: s.cfg.PreciseTiming}
-	buf := make([]byte, 512)
-	for {
-		n, err := r.Read(buf)
-		data := buf[:n]
-		pace.begin(time.Now())
-		for len(data) > 0 {
-			k := min(len(data), pace.chunk())
-			part := data[:k]
-			data = data[k:]
-			pace.wait(k, s.done)
-			at := time.Now()
-			if pace.rate > 0 {
-				at = pace.free
+	if pace.rate <= 0 {
+		buf := make([]byte, 512)
+		for {
+			n, err := r.Read(buf)
+			if n > 0 {
+				s.receive(buf[:n], time.Now(), 0)
 			}
-			s.receive(part, at)
+			if err != nil {
+				return err
+			}
+			if isDone(s.done) {
+				return nil
+			}
+		}
+	}
+	wire := make(chan wireChunk, 8)
+	uartDone := make(chan struct{})
+	go func() {
+		defer close(uartDone)
+		s.uart(wire, &pace)
+	}()
+	defer func() {
+		close(wire)
+		<-uartDone
+	}()
+	for {
+		buf := make([]byte, 512)
+		n, err := r.Read(buf)
+		if n > 0 {
+			select {
+			case wire <- wireChunk{data: buf[:n], written: time.Now()}:
+			case <-s.done:
+				return nil
+			}
 		}
 		if err != nil {
 			return err
 		}
-		select {
-		case <-s.done:
+		if isDone(s.done) {
 			return nil
-		default:
 		}
 	}
 }
 
-func (s *session) receive(b []byte, at time.Time) {
+// wireChunk is what one read from the link returned, and when.
+type wireChunk struct {
+	data    []byte
+	written time.Time
+}
+
+// uart delivers the wire's bytes to the receive ring, each chunk starting when it was
+// written or when the one before it has arrived, whichever is later. It lets the
+// corruption fault and the emergency parser see them first.
+func (s *session) uart(wire <-chan wireChunk, pace *pacer) {
+	for c := range wire {
+		pace.begin(c.written)
+		for data := c.data; len(data) > 0; {
+			k := min(len(data), pace.chunk())
+			part := data[:k]
+			data = data[k:]
+			pace.wait(k, s.done)
+			if isDone(s.done) {
+				return
+			}
+			s.receive(part, pace.free, pace.perByte())
+		}
+	}
+}
+
+func (s *session) receive(b []byte, at time.Time, perByte time.Duration) {
 	s.corr.apply(b, s.p.corruptRate())
 	s.ep.feed(b, func(cmd string) {
 		select {
@@ -496,7 +542,7 @@ func (s *session) receive(b []byte, at time.Time) {
 		default:
 		}
 	})
-	s.rx.push(b, at)
+	s.rx.push(b, at, perByte)
 	select {
 	case s.notify <- struct{}{}:
 	default:
