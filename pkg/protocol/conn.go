@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,15 +21,16 @@ type Command struct {
 }
 
 // Source feeds commands to a Conn when its own queue is empty (a print job).
-// Next is called from the Conn's loop goroutine and must not block: it returns
+// Next is called with the Conn's link state locked and must not block: it returns
 // false when nothing is ready, and the source calls Conn.Wake once it has more.
 type Source interface {
 	Next() (Command, bool)
 }
 
-// Observer sees everything a Conn does. Its methods are called from the
-// Conn's loop goroutine, in order; they must return quickly and must not call
-// Conn methods that wait (Close). Send, Wake and SetSource are fine.
+// Observer sees everything a Conn does. Its methods are called in order, one
+// at a time, from the Conn's reader or loop goroutine with the Conn's link
+// state locked; they must return quickly and must not call Conn methods that
+// wait (Close). Send, Wake, SetSource, Stats and Queued are fine.
 type Observer interface {
 	// Received is called for every line read, with its parsed form.
 	Received(line string, m Message)
@@ -79,6 +81,11 @@ type Options struct {
 	ResendDrain time.Duration
 	// Baud is the link's baud rate when known (0: assume 115200).
 	Baud int
+	// ReaderThread, when set, runs on the reader goroutine before its first
+	// read, with the goroutine locked to its OS thread for the Conn's life:
+	// the place to raise that thread's scheduling priority, since its
+	// wake-up latency is part of every line's round trip.
+	ReaderThread func()
 }
 
 func (o *Options) fill() {
@@ -156,13 +163,21 @@ type Conn struct {
 	err    atomic.Pointer[error]
 	wg     sync.WaitGroup
 
-	replies chan reply
-	readErr error // set by the reader before it closes replies
+	// linkMu guards st. The reader goroutine takes it to account for each
+	// reply and to write the lines that reply made room for; the loop
+	// goroutine takes it for everything else (queued commands, emergencies,
+	// timeouts). Handing each reply to one owning goroutine instead would
+	// cost a scheduler hand-off per line, which stretches every line's round
+	// trip while the process is busy serving HTTP.
+	linkMu     sync.Mutex
+	rearm      chan struct{} // the reader replaced the timer: the loop must select on the new one
+	quit       chan struct{} // closed once st.cause is set
+	readerDone chan struct{}
 
 	lines, resent, resends, timeoutsN, bytesOut, bytesIn, spurious atomic.Int64
 	advancedFlag                                                   atomic.Bool
 
-	st loopState // owned by the loop goroutine
+	st loopState // guarded by linkMu
 }
 
 type reply struct {
@@ -224,6 +239,7 @@ type loopState struct {
 	// lastErrLineNo is true when the last "Error:" was a line-number one.
 	lastErrLineNo bool
 	drainUntil    time.Time // no line goes out before this (ADVANCED_OK resends)
+	cause         error     // why the Conn ends; set once
 }
 
 // Dial starts a Conn on rwc and performs the handshake: it waits for the
@@ -233,19 +249,22 @@ type loopState struct {
 func Dial(ctx context.Context, rwc io.ReadWriteCloser, opts Options) (*Conn, error) {
 	opts.fill()
 	c := &Conn{
-		rwc:     rwc,
-		opts:    opts,
-		wake:    make(chan struct{}, 1),
-		emerg:   make(chan string, 16),
-		fake:    make(chan struct{}, 16),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
-		ready:   make(chan struct{}),
-		replies: make(chan reply, 256),
+		rwc:        rwc,
+		opts:       opts,
+		wake:       make(chan struct{}, 1),
+		emerg:      make(chan string, 16),
+		fake:       make(chan struct{}, 16),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+		ready:      make(chan struct{}),
+		rearm:      make(chan struct{}, 1),
+		quit:       make(chan struct{}),
+		readerDone: make(chan struct{}),
 	}
 	c.st.hist = make([]histEntry, opts.Window)
 	c.st.buf = make([]byte, 0, 256)
 	c.st.nextLine, c.st.resendPtr = 1, 1
+	c.start()
 	c.wg.Add(2)
 	go c.read()
 	go c.loop()
@@ -377,10 +396,16 @@ func (c *Conn) Close() error {
 }
 
 // read is the reader goroutine: it splits the input into lines, parses them
-// and hands them to the loop.
+// and accounts for each one, writing what the reply made room for.
 func (c *Conn) read() {
 	defer c.wg.Done()
-	defer close(c.replies)
+	defer close(c.readerDone)
+	if c.opts.ReaderThread != nil {
+		// Never unlocked: a thread whose priority the hook raised must end
+		// with this goroutine rather than go back to the runtime's pool.
+		runtime.LockOSThread()
+		c.opts.ReaderThread()
+	}
 	br := bufio.NewReaderSize(c.rwc, 4096)
 	var p Parser
 	for {
@@ -389,16 +414,15 @@ func (c *Conn) read() {
 			c.bytesIn.Add(int64(len(raw)))
 			line := string(trimEOL(raw))
 			if line != "" {
-				select {
-				case c.replies <- reply{line, p.Parse(line)}:
-				case <-c.stop:
+				r := reply{line, p.Parse(line)}
+				if !c.step(func() error { return c.handle(r) }) {
 					return
 				}
 			}
 			continue
 		}
 		if err != nil {
-			c.readErr = err
+			c.step(func() error { return fmt.Errorf("%w: read: %v", ErrLinkLost, err) })
 			return
 		}
 	}

@@ -2,7 +2,7 @@ package protocol
 
 import "strings"
 
-// Flow accounting helpers of the loop goroutine.
+// Flow accounting helpers; they run with the link state locked (linkMu).
 //
 // With plain ok, one line is in flight and every line draws exactly one ok:
 // the oldest entry of the flight is the one an ok (or a resend request)

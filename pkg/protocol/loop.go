@@ -6,60 +6,108 @@ import (
 	"time"
 )
 
-// loop is the goroutine that owns loopState: it writes lines when the
-// firmware has room, accounts for every reply and watches the clock.
+// loop is the goroutine that acts on everything but the firmware's replies:
+// queued commands, emergencies, FakeAck, the clock and Close. It also ends
+// the Conn, whichever goroutine found the cause.
 func (c *Conn) loop() {
 	defer c.wg.Done()
 	s := &c.st
-	now := c.opts.Clock.Now()
-	s.lastProgress = now
-	if c.opts.StartWait > 0 {
-		s.phase = phaseStart
-		s.deadline = now.Add(c.opts.StartWait)
-	} else {
-		c.hello()
-	}
-	var cause error
-	for cause == nil {
+	for {
+		c.linkMu.Lock()
+		timerC := s.timerC
+		c.linkMu.Unlock()
+		var f func() error
 		select {
 		case cmd := <-c.emerg:
-			cause = c.writeEmergency(cmd)
-			continue
-		default:
-		}
-		if s.phase == phaseRun {
-			cause = c.pump()
-			if cause != nil {
-				break
-			}
-		}
-		c.schedule()
-		select {
-		case cmd := <-c.emerg:
-			cause = c.writeEmergency(cmd)
-		case r, ok := <-c.replies:
-			if !ok {
-				cause = fmt.Errorf("%w: read: %v", ErrLinkLost, c.readErr)
-				break
-			}
-			cause = c.handle(r)
+			f = func() error { return c.writeEmergency(cmd) }
 		case <-c.fake:
-			cause = c.onOk(Ok{N: -1, P: -1, B: -1})
+			f = func() error { return c.onOk(Ok{N: -1, P: -1, B: -1}) }
 		case <-c.wake:
-		case <-s.timerC:
-			s.timer, s.timerC = nil, nil
-			cause = c.onTimer()
+		case <-c.rearm:
+			continue
+		case <-timerC:
+			f = func() error {
+				if s.timerC != timerC {
+					return nil // replaced while this one fired
+				}
+				s.timer, s.timerC = nil, nil
+				return c.onTimer()
+			}
 		case <-c.stop:
-			cause = ErrClosed
+			f = func() error { return ErrClosed }
+		case <-c.quit:
+		}
+		if !c.step(f) {
+			break
 		}
 	}
+	c.linkMu.Lock()
+	cause := s.cause
 	if s.timer != nil {
 		s.timer.Stop()
 	}
+	c.linkMu.Unlock()
 	c.err.Store(&cause)
 	c.rwc.Close()
+	<-c.readerDone // the reader sees st.cause and makes no further calls
 	close(c.done)
 	c.opts.Observer.Closed(cause)
+}
+
+// start begins the handshake, before the reader can see a reply.
+func (c *Conn) start() {
+	s := &c.st
+	c.step(func() error {
+		s.lastProgress = c.opts.Clock.Now()
+		if c.opts.StartWait > 0 {
+			s.phase = phaseStart
+			s.deadline = s.lastProgress.Add(c.opts.StartWait)
+			return nil
+		}
+		return c.hello()
+	})
+}
+
+// step runs f (if any) with the link state locked, then writes emergencies
+// and whatever flow control allows, and re-arms the clock. It reports false
+// once the Conn is ending: then f has not run, or it or the writing failed
+// and the cause is recorded for the loop goroutine.
+func (c *Conn) step(f func() error) bool {
+	s := &c.st
+	c.linkMu.Lock()
+	defer c.linkMu.Unlock()
+	if s.cause != nil {
+		return false
+	}
+	cause := c.writeEmergencies()
+	if cause == nil && f != nil {
+		cause = f()
+	}
+	if cause == nil && s.phase == phaseRun {
+		cause = c.pump()
+	}
+	if cause != nil {
+		s.cause = cause
+		close(c.quit)
+		return false
+	}
+	c.schedule()
+	return true
+}
+
+// writeEmergencies writes the emergency commands waiting, ahead of anything
+// else step does.
+func (c *Conn) writeEmergencies() error {
+	for {
+		select {
+		case cmd := <-c.emerg:
+			if err := c.writeEmergency(cmd); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
 }
 
 // hello starts (or restarts) the handshake.
@@ -418,6 +466,7 @@ func (c *Conn) schedule() {
 		if s.timer != nil {
 			s.timer.Stop()
 			s.timer, s.timerC = nil, nil
+			c.rearmed()
 		}
 		return
 	}
@@ -434,6 +483,15 @@ func (c *Conn) schedule() {
 	s.timer = c.opts.Clock.NewTimer(d)
 	s.timerC = s.timer.C()
 	s.armedAt = want
+	c.rearmed()
+}
+
+// rearmed tells the loop goroutine to select on the new timer channel.
+func (c *Conn) rearmed() {
+	select {
+	case c.rearm <- struct{}{}:
+	default:
+	}
 }
 
 func (c *Conn) onTimer() error {
