@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/cuttleprint/cuttle/pkg/printer"
 	"github.com/cuttleprint/cuttle/pkg/protocol"
 	"github.com/cuttleprint/cuttle/pkg/serial"
 	"github.com/cuttleprint/cuttle/pkg/settings"
+	"github.com/cuttleprint/cuttle/pkg/threadprio"
 )
 
 // wirePrinter builds the Machine from the serial settings: USB serial ports
@@ -24,8 +26,9 @@ func wirePrinter(ctx context.Context, a *app) error {
 		PortPreference:     s.Port,
 		BaudratePreference: s.Baudrate,
 		Protocol: protocol.Options{
-			Timeout:  time.Duration(s.TimeoutCommunication * float64(time.Second)),
-			RxBuffer: s.RxBufferSize,
+			Timeout:      time.Duration(s.TimeoutCommunication * float64(time.Second)),
+			RxBuffer:     s.RxBufferSize,
+			ReaderThread: func() { raiseLinkReader(a.cfg.log) },
 		},
 		Events: a.bus,
 		Log:    a.cfg.log,
@@ -47,4 +50,17 @@ func wirePrinter(ctx context.Context, a *app) error {
 // builtinPorts are the ports served in-process.
 func builtinPorts(a *app) map[string]printer.PortOpener {
 	return map[string]printer.PortOpener{"VIRTUAL": virtualPort(a)}
+}
+
+// raiseLinkReader runs on each connection's reader thread: the printer link
+// keeps its pace while HTTP clients keep the CPUs busy when that thread runs
+// first. The appliance's unit allows realtime (LimitRTPRIO); elsewhere cuttle
+// runs at whatever level it is allowed, and says which.
+func raiseLinkReader(log *slog.Logger) {
+	level, err := threadprio.Raise(threadprio.LinkRealtime, threadprio.LinkNice)
+	if err != nil {
+		log.Info("printer link reader thread", "priority", level, "why", err)
+		return
+	}
+	log.Info("printer link reader thread", "priority", level)
 }

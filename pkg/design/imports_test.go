@@ -47,7 +47,7 @@ func layer(pkg string) int {
 		return 3
 	case under(pkg, "pkg/protocol"), under(pkg, "pkg/gcode"), under(pkg, "pkg/serial"),
 		under(pkg, "pkg/store"), under(pkg, "pkg/events"), under(pkg, "pkg/version"),
-		under(pkg, "pkg/sdnotify"), under(pkg, "pkg/virtualprinter"):
+		under(pkg, "pkg/sdnotify"), under(pkg, "pkg/virtualprinter"), under(pkg, "pkg/threadprio"):
 		return 1
 	case under(pkg, "pkg/design"):
 		return 0
