@@ -16,7 +16,10 @@ package printer_test
 // unloaded, then while a second process (this test binary, re-executed as
 // TestAPIHammerProcess) keeps 16 connections busy with GET /api/printer
 // against the API served from this process. It reports the loaded lines/s
-// and their share of the unloaded run's.
+// and their share of the unloaded run's. The virtual printer runs in a third
+// process (TestVirtualPrinterProcess), as firmware runs on a board of its own:
+// in this one it would wait for the same scheduler as the HTTP handlers, and
+// the benchmark would measure the emulator's stalls rather than the host's.
 
 import (
 	"bufio"
@@ -37,8 +40,11 @@ import (
 	"github.com/cuttleprint/cuttle/pkg/api"
 	"github.com/cuttleprint/cuttle/pkg/auth"
 	"github.com/cuttleprint/cuttle/pkg/printer"
+	"github.com/cuttleprint/cuttle/pkg/protocol"
 	"github.com/cuttleprint/cuttle/pkg/store"
+	"github.com/cuttleprint/cuttle/pkg/threadprio"
 	"github.com/cuttleprint/cuttle/pkg/virtualprinter"
+	"golang.org/x/sys/unix"
 )
 
 const benchLatency = time.Millisecond
@@ -71,11 +77,25 @@ type linkRun struct {
 func benchLink(b *testing.B, baud int, advanced bool, clients int) {
 	// Skip the start G-code (heating waits, homing): the body is what streams.
 	lines := corpus(b, b.N+100)[100:]
-	vcfg := virtualprinter.Config{Baud: baud, Latency: benchLatency, AdvancedOK: advanced, TimeScale: 1000, PreciseTiming: true}
-	mcfg := printer.Config{PollInterval: 60 * time.Second, TerminalSize: 300}
-	r := newPtyRig(b, vcfg, mcfg)
-	r.connect(b)
-	r.await(b, "auto-report on", func() bool { return len(r.vp.Executed()) >= 4 })
+	vcfg := benchPrinter(baud, advanced)
+	// The reader thread as cuttle serve runs it (realtime when allowed).
+	mcfg := printer.Config{PollInterval: 60 * time.Second, TerminalSize: 300,
+		Protocol: protocol.Options{ReaderThread: func() {
+			if level, err := threadprio.Raise(threadprio.LinkRealtime, threadprio.LinkNice); err != nil {
+				b.Logf("link reader thread at %s priority: %v", level, err)
+			}
+		}}}
+	var r *ptyRig
+	if clients == 0 {
+		r = newPtyRig(b, vcfg, mcfg)
+		r.connect(b)
+		r.await(b, "auto-report on", func() bool { return len(r.vp.Executed()) >= 4 })
+	} else {
+		r = newProcessRig(b, baud, advanced, mcfg)
+		r.connect(b)
+		r.await(b, "auto-report on", func() bool { return r.m.Snapshot().Stats.Lines >= 3 })
+		time.Sleep(100 * time.Millisecond) // its ok
+	}
 	b.ResetTimer()
 	if clients == 0 {
 		run := measureStream(b, r, lines, baud, advanced)
@@ -88,7 +108,7 @@ func benchLink(b *testing.B, baud int, advanced bool, clients int) {
 	url, key := apiServer(b, r.m)
 	h := startHammer(b, url+"/api/printer", key, clients)
 	loaded := measureStream(b, r, lines, baud, advanced)
-	requests := h.stop(b)
+	requests := requestsAnswered(h.stop(b))
 	b.StopTimer()
 	b.ReportMetric(loaded.lps, "lines/s")
 	b.ReportMetric(loaded.link, "%link")
@@ -140,27 +160,36 @@ func apiServer(b *testing.B, m *printer.Machine) (string, string) {
 	return srv.URL, key
 }
 
-// hammerEnv names the environment variables that turn this test binary into
-// the load generator (TestAPIHammerProcess).
+// Environment variables that turn this test binary into a helper process:
+// the load generator (TestAPIHammerProcess) or the virtual printer
+// (TestVirtualPrinterProcess).
 const (
 	hammerURL     = "CUTTLE_BENCH_HAMMER_URL"
 	hammerKey     = "CUTTLE_BENCH_HAMMER_KEY"
 	hammerClients = "CUTTLE_BENCH_HAMMER_CLIENTS"
+	printerBaud   = "CUTTLE_BENCH_PRINTER_BAUD"
+	printerAdv    = "CUTTLE_BENCH_PRINTER_ADVANCED"
 )
 
-// hammerProc is the load generator running in a second process.
-type hammerProc struct {
+// benchPrinter is the virtual printer of the link benchmarks.
+func benchPrinter(baud int, advanced bool) virtualprinter.Config {
+	return virtualprinter.Config{Baud: baud, Latency: benchLatency, AdvancedOK: advanced, TimeScale: 1000, PreciseTiming: true}
+}
+
+// childProc is this test binary re-executed as one helper test. It runs
+// until its stdin closes and talks over its stdout.
+type childProc struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	out   *bufio.Scanner
 }
 
-// startHammer re-executes this test binary as TestAPIHammerProcess with
-// clients connections on url and waits until every one has been answered.
-func startHammer(b *testing.B, url, key string, clients int) *hammerProc {
+// startChild runs the test named test in a child process with env added and
+// returns once it printed a line starting with ready, with the rest of it.
+func startChild(b *testing.B, test string, env []string, ready string) (*childProc, string) {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestAPIHammerProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), hammerURL+"="+url, hammerKey+"="+key, hammerClients+"="+strconv.Itoa(clients))
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -173,32 +202,107 @@ func startHammer(b *testing.B, url, key string, clients int) *hammerProc {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	h := &hammerProc{cmd: cmd, stdin: stdin, out: bufio.NewScanner(stdout)}
+	c := &childProc{cmd: cmd, stdin: stdin, out: bufio.NewScanner(stdout)}
 	b.Cleanup(func() {
 		stdin.Close()
 		_ = cmd.Wait()
 	})
-	for h.out.Scan() {
-		if h.out.Text() == "ready" {
-			return h
+	for c.out.Scan() {
+		if rest, ok := strings.CutPrefix(c.out.Text(), ready); ok {
+			return c, rest
 		}
 	}
-	b.Fatalf("load generator ended before it was ready: %v", h.out.Err())
+	b.Fatalf("%s ended before it was ready: %v", test, c.out.Err())
+	return nil, ""
+}
+
+// stop closes the child's stdin and returns the lines it printed after ready.
+func (c *childProc) stop(b *testing.B) []string {
+	b.Helper()
+	c.stdin.Close()
+	var lines []string
+	for c.out.Scan() {
+		lines = append(lines, c.out.Text())
+	}
+	if err := c.cmd.Wait(); err != nil {
+		b.Fatalf("%s: %v", c.cmd.Args[1], err)
+	}
+	return lines
+}
+
+// newProcessRig serves the benchmark's virtual printer from a child process on
+// a pty and builds a Machine that lists its path.
+func newProcessRig(b *testing.B, baud int, advanced bool, mcfg printer.Config) *ptyRig {
+	b.Helper()
+	_, path := startChild(b, "TestVirtualPrinterProcess", []string{
+		printerBaud + "=" + strconv.Itoa(baud), printerAdv + "=" + strconv.FormatBool(advanced)}, "pty ")
+	mcfg.Lister.Globs = []string{}
+	mcfg.Lister.Explicit = []string{path}
+	m := printer.New(mcfg)
+	b.Cleanup(func() { m.Close() })
+	return &ptyRig{m: m, path: path}
+}
+
+// TestVirtualPrinterProcess is the virtual printer of
+// BenchmarkLinkUnderAPILoad, run in a process of its own; in a normal test run
+// it does nothing. It prints "pty PATH" and serves until its stdin closes.
+func TestVirtualPrinterProcess(t *testing.T) {
+	baud, err := strconv.Atoi(os.Getenv(printerBaud))
+	if err != nil {
+		t.Skip("the virtual printer of BenchmarkLinkUnderAPILoad")
+	}
+	advanced, _ := strconv.ParseBool(os.Getenv(printerAdv))
+	if err := realtimeProcess(); err != nil {
+		// Still a valid run, but the emulated firmware then waits for the
+		// CPU like the host's threads, which real firmware never does.
+		fmt.Fprintf(os.Stderr, "virtual printer at normal priority (figures under load are pessimistic): %v\n", err)
+	}
+	pt, err := virtualprinter.OpenPTY(context.Background(), virtualprinter.New(benchPrinter(baud, advanced)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pt.Close()
+	fmt.Println("pty " + pt.Path())
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+// realtimeProcess puts every thread of this process under SCHED_FIFO, so
+// that the virtual printer runs as if on a board of its own: threads the Go
+// runtime starts later inherit the policy from the thread that starts them.
+func realtimeProcess() error {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return err
+	}
+	for _, task := range tasks {
+		tid, err := strconv.Atoi(task.Name())
+		if err != nil {
+			continue
+		}
+		attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: 20}
+		if err := unix.SchedSetAttr(tid, &attr, 0); err != nil {
+			return fmt.Errorf("thread %d: %w", tid, err)
+		}
+	}
 	return nil
 }
 
-// stop ends the load and returns the number of requests answered.
-func (h *hammerProc) stop(b *testing.B) int64 {
+// startHammer starts the load generator with clients connections on url and
+// returns once every one has been answered.
+func startHammer(b *testing.B, url, key string, clients int) *childProc {
 	b.Helper()
-	h.stdin.Close()
+	c, _ := startChild(b, "TestAPIHammerProcess", []string{
+		hammerURL + "=" + url, hammerKey + "=" + key, hammerClients + "=" + strconv.Itoa(clients)}, "ready")
+	return c
+}
+
+// requestsAnswered reads the load generator's final count.
+func requestsAnswered(lines []string) int64 {
 	var n int64
-	for h.out.Scan() {
-		if v, ok := strings.CutPrefix(h.out.Text(), "requests "); ok {
+	for _, l := range lines {
+		if v, ok := strings.CutPrefix(l, "requests "); ok {
 			n, _ = strconv.ParseInt(v, 10, 64)
 		}
-	}
-	if err := h.cmd.Wait(); err != nil {
-		b.Fatalf("load generator: %v", err)
 	}
 	return n
 }
