@@ -10,8 +10,8 @@ import (
 )
 
 // observer is the protocol.Observer of one connection (generation gen). Its
-// methods run on the protocol's loop goroutine: they hold m.mu only to update
-// the snapshot and publish after releasing it.
+// methods run on the protocol's reader or loop goroutine, one at a time: they
+// hold m.mu only to update the snapshot and publish after releasing it.
 type observer struct {
 	m   *Machine
 	gen uint64

@@ -21,12 +21,16 @@
 //
 // # Invariants
 //
-//   - One goroutine (the loop) owns the line numbers, the resend window and the
-//     in-flight accounting; a second goroutine only reads and parses lines. Neither
-//     ever waits on the Observer beyond the time its methods take: observers must
-//     return quickly and must not call back into the Conn's blocking methods.
-//   - Emergency commands (M112, M108, M410, M876) are written by the loop ahead of
-//     every queued command, unnumbered, so Marlin's EMERGENCY_PARSER sees them at
+//   - The line numbers, the resend window and the in-flight accounting change
+//     only under one lock, held by one of two goroutines: the reader, which
+//     accounts for each reply and at once writes the lines it made room for
+//     (a hand-off to another goroutine would add a scheduler wake-up to every
+//     line's round trip), and the loop, which acts on queued commands,
+//     emergencies and the clock. Neither ever waits on the Observer beyond
+//     the time its methods take: observers must return quickly and must not
+//     call back into the Conn's blocking methods.
+//   - Emergency commands (M112, M108, M410, M876) are written ahead of every
+//     queued command, unnumbered, so Marlin's EMERGENCY_PARSER sees them at
 //     once.
 //   - After a fatal firmware error, a firmware restart ("start" mid-session), a
 //     lost link or the firmware falling silent, the Conn writes nothing more and
