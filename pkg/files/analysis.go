@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/cuttleprint/cuttle/pkg/events"
+	"github.com/cuttleprint/cuttle/pkg/store"
+	bolt "go.etcd.io/bbolt"
 )
 
 // Analyser analyses one G-code file read from r (size bytes), reporting its
@@ -202,27 +204,18 @@ func (s *Storage) analyseOne(ctx context.Context, p string) {
 		return
 	}
 	var raw json.RawMessage
-	msg, thumb := "", ""
+	msg := ""
 	if err != nil {
 		msg = err.Error()
+		res.Thumbnail = nil
 		s.log.Warn("files: analysis failed", "path", p, "err", err)
 	} else if raw, err = json.Marshal(res.Result); err != nil {
 		msg = "encode analysis: " + err.Error()
 		raw = nil
-	} else if len(res.Thumbnail) > 0 {
-		if thumb, err = s.saveThumbnail(e.Hash, res.ThumbnailExt, res.Thumbnail); err != nil {
-			s.log.Warn("files: save thumbnail", "path", p, "err", err)
-		}
+		res.Thumbnail = nil
 	}
 	s.queue.finish() // no progress shown from here on; the result follows
-	_, err = s.update(context.WithoutCancel(ctx), p, func(cur *Entry) error {
-		if cur.Hash != e.Hash {
-			return errStale
-		}
-		cur.Analysis, cur.AnalysisError, cur.Thumbnail = raw, msg, thumb
-		return nil
-	})
-	if err != nil {
+	if !s.storeAnalysis(context.WithoutCancel(ctx), e, raw, msg, res.Thumbnail, res.ThumbnailExt) {
 		return
 	}
 	var result any
@@ -230,6 +223,53 @@ func (s *Storage) analyseOne(ctx context.Context, p string) {
 		result = raw
 	}
 	s.publish(events.MetadataAnalysisFinished{FileName: name, Path: p, Origin: Location, Result: result})
+}
+
+// storeAnalysis saves the thumbnail and records the result in the entry of
+// e.Path, unless that file changed meanwhile, and removes the image the
+// entry named before if nothing else names it. It reports whether the
+// result was stored.
+func (s *Storage) storeAnalysis(ctx context.Context, e *Entry, raw json.RawMessage, msg string, img []byte, ext string) bool {
+	// s.mu covers writing the image through committing the entry that
+	// names it: a concurrent removal of another entry with the same image
+	// must see the new reference or run before the image is written.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	thumb := ""
+	if len(img) > 0 {
+		var err error
+		if thumb, err = s.saveThumbnailLocked(e.Hash, ext, img); err != nil {
+			s.log.Warn("files: save thumbnail", "path", e.Path, "err", err)
+		}
+	}
+	old := ""
+	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(store.BucketFiles).Get([]byte(e.Path))
+		if v == nil {
+			return fmt.Errorf("files: %q: %w", e.Path, ErrNotFound)
+		}
+		cur := new(Entry)
+		if err := json.Unmarshal(v, cur); err != nil {
+			return fmt.Errorf("files: index entry %q: %w", e.Path, err)
+		}
+		if cur.Hash != e.Hash {
+			return errStale
+		}
+		old = cur.Thumbnail
+		cur.Analysis, cur.AnalysisError, cur.Thumbnail = raw, msg, thumb
+		return s.put(tx, cur)
+	})
+	if err != nil {
+		// The image just saved may be named by no entry (the file changed
+		// or went away); one of the same content elsewhere keeps it.
+		s.dropThumbsLocked(ctx, thumb)
+		return false
+	}
+	s.touchLocked()
+	if old != thumb {
+		s.dropThumbsLocked(ctx, old)
+	}
+	return true
 }
 
 var errStale = errors.New("file changed during analysis")

@@ -3,6 +3,7 @@ package files
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -55,9 +56,15 @@ func (s *Storage) Remove(ctx context.Context, p string) error {
 	if err := os.RemoveAll(full); err != nil {
 		return fmt.Errorf("files: remove %q: %w", e.Path, err)
 	}
-	if err := s.db.Update(ctx, func(tx *bolt.Tx) error { return deleteTree(tx, e.Path) }); err != nil {
+	var thumbs []string
+	if err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+		var err error
+		thumbs, err = deleteTree(tx, e.Path)
+		return err
+	}); err != nil {
 		return fmt.Errorf("files: unindex %q: %w", e.Path, err)
 	}
+	s.dropThumbsLocked(ctx, thumbs...)
 	s.queue.drop(e.Path)
 	s.touchLocked()
 	if e.Folder {
@@ -69,24 +76,38 @@ func (s *Storage) Remove(ctx context.Context, p string) error {
 	return nil
 }
 
-// deleteTree removes p and every key below it from the index.
-func deleteTree(tx *bolt.Tx, p string) error {
+// deleteTree removes p and every key below it from the index and returns
+// the thumbnails the removed entries named, for dropThumbsLocked.
+func deleteTree(tx *bolt.Tx, p string) ([]string, error) {
 	b := tx.Bucket(store.BucketFiles)
+	var thumbs []string
+	thumbOf := func(v []byte) {
+		var e Entry
+		// An undecodable entry names no image we could find; the sweep in
+		// image it named is left (it only takes space).
+		if json.Unmarshal(v, &e) == nil && e.Thumbnail != "" {
+			thumbs = append(thumbs, e.Thumbnail)
+		}
+	}
+	if v := b.Get([]byte(p)); v != nil {
+		thumbOf(v)
+	}
 	if err := b.Delete([]byte(p)); err != nil {
-		return err
+		return nil, err
 	}
 	prefix := []byte(p + "/")
 	var keys [][]byte
 	c := b.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		keys = append(keys, append([]byte(nil), k...))
+		thumbOf(v)
 	}
 	for _, k := range keys {
 		if err := b.Delete(k); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return thumbs, nil
 }
 
 // Destination resolves OctoPrint's copy/move destination for src: an

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 
 	"github.com/cuttleprint/cuttle/pkg/events"
+	"github.com/cuttleprint/cuttle/pkg/store"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -140,9 +141,21 @@ func (s *Storage) Commit(ctx context.Context, u *Upload, p string, o CommitOptio
 	}
 	e := &Entry{Path: p, Display: o.Display, Size: st.Size(), Date: st.ModTime().Unix(),
 		Hash: hex.EncodeToString(u.h.Sum(nil)), User: o.User, Userdata: o.Userdata}
-	if err := s.db.Update(ctx, func(tx *bolt.Tx) error { return s.put(tx, e) }); err != nil {
+	old := "" // the thumbnail of the file overwritten, if any
+	if err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+		if v := tx.Bucket(store.BucketFiles).Get([]byte(p)); v != nil {
+			var prev Entry
+			if json.Unmarshal(v, &prev) == nil {
+				old = prev.Thumbnail
+			}
+		}
+		return s.put(tx, e)
+	}); err != nil {
 		return nil, fmt.Errorf("files: index %q: %w", p, err)
 	}
+	// The new entry names no image until its analysis saves one, even for
+	// the same content: the old one goes unless a copy still names it.
+	s.dropThumbsLocked(ctx, old)
 	s.touchLocked()
 	for _, f := range added {
 		s.publish(events.FolderAdded{Storage: Location, Path: f, FolderName: baseName(f)})
