@@ -22,6 +22,10 @@
 //   - Analysis runs in the background, one file at a time (Run); its result
 //     and any embedded thumbnail (kept under .thumbs by content hash) are
 //     stored only if the file did not change meanwhile.
+//   - A thumbnail image lives as long as an index entry names it: copies
+//     share one, and removing, overwriting or re-analysing the last entry
+//     naming it removes it, after the index commit. A crash in between
+//     leaves an unreferenced image, which Reconcile (run by Open) removes.
 //
 // Storage is safe for concurrent use. Mutations of the tree and the index
 // are serialised by one mutex; the bytes of an upload are streamed outside it.

@@ -84,7 +84,7 @@ func deleteTree(tx *bolt.Tx, p string) ([]string, error) {
 	thumbOf := func(v []byte) {
 		var e Entry
 		// An undecodable entry names no image we could find; the sweep in
-		// image it named is left (it only takes space).
+		// Reconcile removes the image it named.
 		if json.Unmarshal(v, &e) == nil && e.Thumbnail != "" {
 			thumbs = append(thumbs, e.Thumbnail)
 		}

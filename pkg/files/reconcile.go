@@ -23,7 +23,9 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 // gone are dropped, and files whose size or time changed are re-hashed (and
 // re-analysed when the content changed). Hidden names, symlinks and files
 // without a machine-code extension are ignored. It is the only operation
-// that walks the tree.
+// that walks the tree. Last, it removes the images in .thumbs that no entry
+// names (left by a crash, or by versions that kept them forever) and logs
+// how many.
 func (s *Storage) Reconcile(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -110,7 +112,9 @@ func (s *Storage) Reconcile(ctx context.Context) error {
 			e = &Entry{Path: p, Display: info.Name()}
 		}
 		if e.Hash != sum {
-			e.Analysis, e.AnalysisError = nil, ""
+			// The preview belongs to the old content, like the analysis;
+			// the sweep below removes it unless a copy still names it.
+			e.Analysis, e.AnalysisError, e.Thumbnail = nil, "", ""
 		}
 		e.Hash, e.Size, e.Date = sum, info.Size(), info.ModTime().Unix()
 		changed = append(changed, e)
@@ -118,13 +122,33 @@ func (s *Storage) Reconcile(ctx context.Context) error {
 			analyse = append(analyse, p)
 		}
 	}
-	if len(stale) == 0 && len(changed) == 0 {
-		for _, p := range analyse {
-			s.queue.push(p)
+	if len(stale) > 0 || len(changed) > 0 {
+		if err := s.reindexLocked(ctx, stale, changed); err != nil {
+			return err
 		}
-		return nil
 	}
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+	for _, p := range analyse {
+		s.queue.push(p)
+	}
+	// After the index commit, so that images of the entries just dropped
+	// are found unreferenced too.
+	n, err := s.sweepThumbsLocked(ctx)
+	if err != nil {
+		// Leftover images only take space; the next sweep tries again.
+		s.log.Warn("files: sweep thumbnails", "err", err)
+	}
+	if n > 0 {
+		s.log.Info("files: removed unreferenced thumbnails", "count", n, "dir", filepath.Join(s.root, thumbDirName))
+	} else {
+		s.log.Debug("files: no unreferenced thumbnails", "dir", filepath.Join(s.root, thumbDirName))
+	}
+	return nil
+}
+
+// reindexLocked drops the stale keys from the index and stores the changed
+// entries. s.mu must be held.
+func (s *Storage) reindexLocked(ctx context.Context, stale []string, changed []*Entry) error {
+	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(store.BucketFiles)
 		for _, k := range stale {
 			if err := b.Delete([]byte(k)); err != nil {
@@ -139,12 +163,9 @@ func (s *Storage) Reconcile(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("files: update index: %w", err)
+		return fmt.Errorf("files: update index of %q: %w", s.root, err)
 	}
 	s.touchLocked()
-	for _, p := range analyse {
-		s.queue.push(p)
-	}
 	return nil
 }
 

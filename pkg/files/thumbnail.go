@@ -24,7 +24,7 @@ import (
 // image, which checks the committed index first: an image is written before
 // the entry naming it is committed and removed only after the last entry
 // naming it is gone. A crash in between leaves an unreferenced image, never a
-// reference to a missing one.
+// reference to a missing one; Reconcile sweeps such leftovers.
 const thumbDirName = ".thumbs"
 
 // saveThumbnailLocked stores a preview image for the file with content hash
@@ -123,7 +123,7 @@ func unreferenced(tx *bolt.Tx, names map[string]bool) (map[string]bool, error) {
 // references has committed, with s.mu held since before that transaction so
 // that no new reference can appear in between. Failures are logged, not
 // returned: the operation that dropped the references has succeeded, and a
-// leftover image only takes space.
+// leftover image is swept by the next Reconcile.
 func (s *Storage) dropThumbsLocked(ctx context.Context, names ...string) {
 	cand := map[string]bool{}
 	for _, n := range names {
@@ -152,4 +152,43 @@ func (s *Storage) dropThumbsLocked(ctx context.Context, names ...string) {
 			s.log.Warn("files: remove thumbnail", "path", full, "err", fmt.Errorf("files: remove thumbnail %q: %w", full, err))
 		}
 	}
+}
+
+// sweepThumbsLocked removes every image in the thumbnail folder that no
+// index entry refers to (left by a crash between an index commit and the
+// removal, or by a version that never removed them) and returns how many it
+// removed. s.mu must be held.
+func (s *Storage) sweepThumbsLocked(ctx context.Context) (int, error) {
+	dir := filepath.Join(s.root, thumbDirName)
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("files: read %q: %w", dir, err)
+	}
+	onDisk := map[string]bool{}
+	for _, e := range ents {
+		if !e.IsDir() && validThumbName(e.Name()) {
+			onDisk[e.Name()] = true
+		}
+	}
+	var orphans map[string]bool
+	err = s.db.View(ctx, func(tx *bolt.Tx) error {
+		var err error
+		orphans, err = unreferenced(tx, onDisk)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("files: thumbnail references in %q: %w", dir, err)
+	}
+	n := 0
+	for name := range orphans {
+		full := filepath.Join(dir, name)
+		if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("files: remove thumbnail %q: %w", full, err)
+		}
+		n++
+	}
+	return n, nil
 }
