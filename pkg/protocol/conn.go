@@ -58,7 +58,9 @@ type Options struct {
 	QueueSize int
 	// Timeout is how long the firmware may stay silent while a line is in
 	// flight (10 s). The Conn then assumes the "ok" was lost, releases the
-	// line and pokes with M105.
+	// line and pokes with M105; the line is reported Acked once the firmware
+	// confirms it, and each further Timeout of silence until then pokes
+	// again, so that a line the firmware lost is asked for again.
 	Timeout time.Duration
 	// MaxTimeouts is how many timeouts in a row end the Conn with
 	// ErrFirmwareGone (5).
@@ -218,6 +220,7 @@ type loopState struct {
 	hist         []histEntry
 	inflight     []flight
 	inflightB    int
+	released     []flight // taken out of the flight by a timeout, oldest first, until confirmed (flow.go)
 	epoch        int
 	advanced     bool
 	freeSlots    int

@@ -607,3 +607,112 @@ func TestConn_AutoreportIsNoKeepAlive(t *testing.T) {
 }
 
 var noisyLines = 3000
+
+// ackedEventually waits (boundedly) until at least n commands were acked.
+func (r *recorder) ackedEventually(n int) []string {
+	for end := time.Now().Add(wait); r.ackedLen() < n && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
+	return r.ackedCopy()
+}
+
+// Ensure that after a timeout the host keeps probing until the firmware has
+// confirmed the released line, so that a last line lost in a receive-buffer
+// flush is asked for again, and that each command is reported once.
+//
+// The timeout fires before the firmware answered (it is busy, or the host is
+// loaded), with N1 M105 and N2 in its buffer: the host releases N1 and pokes
+// (N3 M105). Marlin reads ahead of what it runs, so the rest comes first. The
+// firmware rejects N2 and flushes the poke; the resent N2 and N3 are flushed
+// in turn by the rejection of the stale poke (whose repeat the host
+// swallows). Only then does the firmware run N1 and answer "ok T:": the
+// answer of the released M105, not of the resent N3. Nothing follows, so
+// only the host can get N2 asked for again.
+func TestConn_TimeoutProbesUntilReleasedLineConfirmed(t *testing.T) {
+	const timeout = 10 * time.Second
+	s := dial(t, "ok P15 B3", protocol.Options{Timeout: timeout, ResendDrain: time.Second})
+	s.c.Send("M105")
+	s.c.Send("G1 X1")
+	expect(t, s.fw, frame(1, "M105"), frame(2, "G1 X1"))
+	if !s.clock.WaitPending(1, wait) {
+		t.Fatal("no timeout timer armed")
+	}
+	s.clock.Advance(timeout) // N1 is released, the poke goes out
+	expect(t, s.fw, frame(3, "M105"))
+	s.fw.Reply("Error:checksum mismatch, Last Line: 1", "Resend: 2", "ok")
+	s.rec.waitReceived(t, "ok")
+	// The resend waits for the stale poke to drain: step the fake clock
+	// until it goes out (at most 5 s of fake time, under the comm timeout).
+	var got string
+	for i := 0; i < 50 && got == ""; i++ {
+		s.clock.Advance(100 * time.Millisecond)
+		got, _ = s.fw.Next(20 * time.Millisecond)
+	}
+	if got != frame(2, "G1 X1") {
+		t.Fatalf("firmware received %q; want the resend of N2", got)
+	}
+	expect(t, s.fw, frame(3, "M105"))
+	// The stale poke is rejected: the flush drops the resent N2 and N3.
+	s.fw.Reply("Error:Line Number is not Last Line Number+1, Last Line: 1", "Resend: 2", "ok")
+	s.rec.waitReceived(t, "ok")
+	// The busy firmware now runs N1, the released M105.
+	s.fw.Reply("ok T:21.3 /0.0 B:20.9 /0.0 @:0 B@:0")
+	s.rec.waitReceived(t, "ok T:21.3 /0.0 B:20.9 /0.0 @:0 B@:0")
+	// The firmware waits for N2, which only the host can make it ask for:
+	// it must still be probing.
+	var poke string
+	for i := 0; i < 50 && poke == ""; i++ {
+		s.clock.Advance(timeout / 10)
+		poke, _ = s.fw.Next(20 * time.Millisecond)
+	}
+	if poke == "" {
+		t.Fatalf("the host stopped probing with N2 unconfirmed (acked %q, stats %+v)", s.rec.ackedCopy(), s.c.Stats())
+	}
+	if poke != frame(4, "M105") {
+		t.Fatalf("firmware received %q; want the poke %q", poke, frame(4, "M105"))
+	}
+	s.fw.Reply("Error:Line Number is not Last Line Number+1, Last Line: 1", "Resend: 2", "ok")
+	s.rec.waitReceived(t, "ok")
+	got = ""
+	for i := 0; i < 50 && got == ""; i++ {
+		s.clock.Advance(100 * time.Millisecond)
+		got, _ = s.fw.Next(20 * time.Millisecond)
+	}
+	if got != frame(2, "G1 X1") {
+		t.Fatalf("firmware received %q; want the resend of N2", got)
+	}
+	expect(t, s.fw, frame(3, "M105"))
+	s.fw.Reply("ok N2 P15 B3") // the poke's turn: three lines since the last free-slot report
+	expect(t, s.fw, frame(4, "M105"))
+	s.fw.Reply("ok T:21.3 /0.0 B:20.9 /0.0 @:0 B@:0", "ok T:21.3 /0.0 B:20.9 /0.0 @:0 B@:0")
+	if got, want := s.rec.ackedEventually(2), []string{"M105", "G1 X1"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("acked %q; want %q", got, want)
+	}
+	barrier(t, s) // nothing more goes out: N2 is confirmed
+}
+
+// Ensure that a line a timeout released is reported once, when the firmware
+// confirms it, and not also when the firmware asks for it again: a job
+// counting acknowledgements would otherwise finish before its last lines ran.
+func TestConn_TimeoutReleasedLineAckedOnce(t *testing.T) {
+	const timeout = 10 * time.Second
+	s := dial(t, "ok P15 B3", protocol.Options{Timeout: timeout, ResendDrain: -1})
+	s.c.Send("G1 X1")
+	expect(t, s.fw, frame(1, "G1 X1")) // lost on the way
+	if !s.clock.WaitPending(1, wait) {
+		t.Fatal("no timeout timer armed")
+	}
+	s.clock.Advance(timeout)
+	expect(t, s.fw, frame(2, "M105"))
+	if got := s.rec.ackedCopy(); len(got) != 0 {
+		t.Errorf("acked %q before the firmware confirmed anything", got)
+	}
+	s.fw.Reply("Error:Line Number is not Last Line Number+1, Last Line: 0", "Resend: 1", "ok")
+	expect(t, s.fw, frame(1, "G1 X1"), frame(2, "M105"))
+	s.fw.Reply("ok N1 P15 B3", "ok T:21.3 /0.0 B:20.9 /0.0 @:0 B@:0")
+	s.rec.waitReceived(t, "ok T:21.3 /0.0 B:20.9 /0.0 @:0 B@:0")
+	barrier(t, s) // the reader has reported every ack by the time M108 goes out
+	if got, want := s.rec.ackedCopy(), []string{"G1 X1"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("acked %q; want %q", got, want)
+	}
+}

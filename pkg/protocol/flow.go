@@ -26,6 +26,26 @@ import "strings"
 //     firmware rejects them for their line number, each with a repeat of the
 //     request; those repeats are swallowed (at most one per stale line). A
 //     rejection for a bad checksum is always the resent line's own.
+//   - "ok T:…" (M105's answer, without the ADVANCED_OK fields) belongs to the
+//     oldest M105 not yet accounted for, released or in flight.
+//
+// A timeout takes the oldest line out of the flight, in case its ok was lost,
+// but cannot tell that from the line itself having been lost (flushed with
+// the receive buffer after an error on another line, its own rejection taken
+// for a repeat). The firmware asks for a lost line only when a later numbered
+// line arrives, and at the end of a stream none may come. So:
+//
+//   - The released line is not reported yet. It is reported once the firmware
+//     acknowledges a numbered line sent after it: "ok N<m>" for m at or beyond
+//     it, or the "ok T:" of a numbered M105 sent after it. The firmware only
+//     accepts lines in order, so either proves it has the released line; a
+//     bare ok proves nothing (unnumbered lines skip the line-number check).
+//   - A resend request from n drops the released lines from n on: their
+//     resent copies are reported instead, once.
+//   - Until no released line is left, every timeout pokes with a numbered
+//     M105, even with nothing in flight, so a lost line is always asked for
+//     again; and a line-number reset (M110) waits, since the firmware would
+//     accept it without the lost line.
 
 // popFront removes and returns the oldest entry of the flight.
 func (c *Conn) popFront() flight {
@@ -57,6 +77,52 @@ func (c *Conn) ack(f flight) {
 	}
 }
 
+// release takes the oldest entry out of the flight after a timeout. A
+// numbered line waits in s.released for the firmware to confirm it.
+func (c *Conn) release() {
+	f := c.popFront()
+	if f.n < 0 || f.rejected {
+		// An unnumbered line cannot be asked for again (and the firmware's
+		// emergency parser acted on it at once); a rejected one is being
+		// resent already.
+		c.ack(f)
+		return
+	}
+	c.st.released = append(c.st.released, f)
+}
+
+// confirm reports the released lines numbered up to n, once the firmware has
+// shown that it accepted line n. It reports whether there were any.
+func (c *Conn) confirm(n int) bool {
+	s := &c.st
+	i := 0
+	for i < len(s.released) && s.released[i].n <= n {
+		c.ack(s.released[i])
+		i++
+	}
+	s.released = dropFirst(s.released, i)
+	return i > 0
+}
+
+// unrelease forgets the released lines from n on: the firmware asks for them
+// again, and their resent copies are reported when acknowledged.
+func (c *Conn) unrelease(n int) {
+	s := &c.st
+	i := 0
+	for i < len(s.released) && s.released[i].n < n {
+		i++
+	}
+	clear(s.released[i:]) // drop the commands' tags with them
+	s.released = s.released[:i]
+}
+
+// dropFirst removes the first i entries of fs in place.
+func dropFirst(fs []flight, i int) []flight {
+	k := copy(fs, fs[i:])
+	clear(fs[k:])
+	return fs[:k]
+}
+
 // advancedOk accounts for an ok from ADVANCED_OK firmware.
 func (c *Conn) advancedOk(m Ok) {
 	s := &c.st
@@ -65,11 +131,21 @@ func (c *Conn) advancedOk(m Ok) {
 		return
 	}
 	var match func(f flight) bool
+	confirmed := false
 	switch {
 	case m.N >= 0:
+		// Released lines precede every line in flight: the firmware has them.
+		confirmed = c.confirm(m.N)
 		match = func(f flight) bool { return f.n == m.N }
 	case m.Temps != nil:
-		// M105 answers "ok T:…" without the ADVANCED_OK fields.
+		// M105 answers "ok T:…" without the ADVANCED_OK fields. A released
+		// M105 (a poke, say) is older than any in flight: the answer is its.
+		for _, f := range s.released {
+			if isM105(f.cmd.Text) {
+				c.confirm(f.n)
+				return
+			}
+		}
 		match = func(f flight) bool { return isM105(f.cmd.Text) }
 	default:
 		// A bare ok: an unnumbered (emergency) line's, or the answer to a
@@ -84,8 +160,14 @@ func (c *Conn) advancedOk(m Ok) {
 		}
 	}
 	if idx < 0 {
-		c.spurious.Add(1)
+		if !confirmed {
+			c.spurious.Add(1)
+		}
 		return
+	}
+	if f := s.inflight[idx]; m.Temps != nil && f.n >= 0 {
+		// A numbered M105 ran, so every released line before it did.
+		c.confirm(f.n)
 	}
 	// The firmware works in order: what was sent before is done too.
 	for i := 0; i <= idx; i++ {

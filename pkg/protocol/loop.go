@@ -120,6 +120,7 @@ func (c *Conn) hello() error {
 	}
 	s.inflight = s.inflight[:0]
 	s.inflightB = 0
+	s.released = s.released[:0]
 	s.deadline = c.opts.Clock.Now().Add(c.opts.HelloTimeout)
 	s.buf = AppendFrame(s.buf[:0], 0, "M110 N0")
 	s.inflight = append(s.inflight, flight{n: 0, size: len(s.buf), internal: true})
@@ -206,8 +207,10 @@ func (c *Conn) pump() error {
 			}
 			c.lines.Add(1)
 			s.pokes--
-			s.hist[s.nextLine%len(s.hist)] = histEntry{n: s.nextLine, cmd: Command{Text: "M105"}, internal: true}
-			c.sentLine(flight{n: s.nextLine, size: len(s.buf), epoch: s.epoch, internal: true})
+			poke := Command{Text: "M105"}
+			s.hist[s.nextLine%len(s.hist)] = histEntry{n: s.nextLine, cmd: poke, internal: true}
+			// The command lets the poke's "ok T:" find it (advancedOk).
+			c.sentLine(flight{n: s.nextLine, size: len(s.buf), epoch: s.epoch, cmd: poke, internal: true})
 			s.nextLine++
 			s.resendPtr = s.nextLine
 			continue
@@ -218,6 +221,12 @@ func (c *Conn) pump() error {
 		n := s.nextLine
 		reset, isReset := lineNumberReset(s.pending.Text)
 		if isReset {
+			if len(s.released) > 0 {
+				// The firmware accepts M110 whatever line it expects: a
+				// released line it lost would never be asked for again.
+				// The pokes settle it first.
+				return nil
+			}
 			n = reset
 		}
 		s.buf = AppendFrame(s.buf[:0], n, s.pending.Text)
@@ -286,7 +295,7 @@ func (c *Conn) nextFromSource() bool {
 		}
 		last := s.nextLine - 1
 		h := &s.hist[last%len(s.hist)]
-		outstanding := h.n == last && last >= s.base && (s.resendPtr <= last || c.inFlight(last))
+		outstanding := h.n == last && last >= s.base && (s.resendPtr <= last || c.unconfirmed(last))
 		if !outstanding {
 			c.opts.Observer.Acked(cmd)
 			continue
@@ -295,8 +304,15 @@ func (c *Conn) nextFromSource() bool {
 	}
 }
 
-func (c *Conn) inFlight(n int) bool {
+// unconfirmed reports whether line n is in flight or released by a timeout
+// and not yet confirmed: either way it is yet to be reported.
+func (c *Conn) unconfirmed(n int) bool {
 	for _, f := range c.st.inflight {
+		if f.n == n {
+			return true
+		}
+	}
+	for _, f := range c.st.released {
 		if f.n == n {
 			return true
 		}
@@ -390,7 +406,13 @@ func (c *Conn) onOk(m Ok) error {
 		c.spurious.Add(1)
 		return nil
 	}
-	c.ack(c.popFront())
+	f := c.popFront()
+	if f.n >= 0 && !f.rejected {
+		// Plain oks are counted: this is the oldest line's, and the
+		// released lines were sent before it.
+		c.confirm(f.n)
+	}
+	c.ack(f)
 	return nil
 }
 
@@ -433,6 +455,7 @@ func (c *Conn) onResend(n int) error {
 	c.resends.Add(1)
 	s.epoch++
 	s.resendPtr = n
+	c.unrelease(n)
 	if s.advanced {
 		c.dropStale(n)
 	}
@@ -448,7 +471,8 @@ func (c *Conn) wantDeadline() (time.Time, bool) {
 		return s.deadline, true
 	}
 	var t time.Time
-	if len(s.inflight) > 0 {
+	if len(s.inflight) > 0 || len(s.released) > 0 {
+		// Released lines keep the link probed until they are confirmed.
 		t = s.lastProgress.Add(c.opts.Timeout)
 	}
 	if !s.drainUntil.IsZero() && (t.IsZero() || s.drainUntil.Before(t)) {
@@ -501,7 +525,7 @@ func (c *Conn) onTimer() error {
 		s.drainUntil = time.Time{} // the pump may send again
 	}
 	want, ok := c.wantDeadline()
-	if !ok || now.Before(want) || (len(s.inflight) == 0 && s.phase == phaseRun) {
+	if !ok || now.Before(want) || (len(s.inflight) == 0 && len(s.released) == 0 && s.phase == phaseRun) {
 		return nil
 	}
 	switch s.phase {
@@ -515,17 +539,18 @@ func (c *Conn) onTimer() error {
 	if s.timeouts >= c.opts.MaxTimeouts {
 		return fmt.Errorf("%w: silent for %d timeouts of %s", ErrFirmwareGone, s.timeouts, c.opts.Timeout)
 	}
-	// Assume the oldest line's ok was lost: release it and poke the firmware.
-	// Had the line itself been lost, the firmware asks for it again.
+	// Assume the oldest line's ok was lost: release it and poke the firmware
+	// with a numbered line. Had the line itself been lost, the firmware asks
+	// for it when the poke arrives; the released line is reported only once
+	// the firmware confirms it, and until then each timeout pokes again,
+	// with nothing left in flight too (flow.go).
 	if s.advanced {
 		// After this much silence nothing stale is on its way any more.
 		s.rejections, s.ghostB, s.swallowLeft = 0, 0, 0
 		s.sentSinceOk, s.freeSlots = 0, max(s.freeSlots, 1)
-		if len(s.inflight) > 0 {
-			c.ack(c.popFront())
-		}
-	} else if err := c.onOk(Ok{N: -1, P: -1, B: -1}); err != nil {
-		return err
+	}
+	if len(s.inflight) > 0 {
+		c.release()
 	}
 	s.pokes++
 	s.lastProgress = c.opts.Clock.Now()
