@@ -716,3 +716,17 @@ func TestConn_TimeoutReleasedLineAckedOnce(t *testing.T) {
 		t.Errorf("acked %q; want %q", got, want)
 	}
 }
+
+// Ensure that with ADVANCED_OK a line-number reset waits until every line
+// before it is acknowledged: the firmware accepts M110 whatever line it
+// expects, so a line it lost would never be asked for again.
+func TestConn_AdvancedResetWaitsForFlight(t *testing.T) {
+	s := dial(t, "ok P15 B3", protocol.Options{})
+	s.c.Send("G1 X1")
+	s.c.Send("M110 N100")
+	s.c.Send("G1 X2")
+	expect(t, s.fw, frame(1, "G1 X1"))
+	barrier(t, s) // the reset waits for N1's ok
+	s.fw.Reply("ok N1 P15 B3")
+	expect(t, s.fw, frame(100, "M110 N100"), frame(101, "G1 X2"))
+}

@@ -44,8 +44,9 @@ import "strings"
 //     resent copies are reported instead, once.
 //   - Until no released line is left, every timeout pokes with a numbered
 //     M105, even with nothing in flight, so a lost line is always asked for
-//     again; and a line-number reset (M110) waits, since the firmware would
-//     accept it without the lost line.
+//     again.
+//   - A line-number reset (M110) waits until no numbered line is in flight
+//     or released: the firmware would accept it without a lost line.
 
 // popFront removes and returns the oldest entry of the flight.
 func (c *Conn) popFront() flight {

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -221,10 +222,12 @@ func (c *Conn) pump() error {
 		n := s.nextLine
 		reset, isReset := lineNumberReset(s.pending.Text)
 		if isReset {
-			if len(s.released) > 0 {
+			if len(s.released) > 0 || slices.ContainsFunc(s.inflight, func(f flight) bool { return f.n >= 0 }) {
 				// The firmware accepts M110 whatever line it expects: a
-				// released line it lost would never be asked for again.
-				// The pokes settle it first.
+				// numbered line in flight or released that it lost would
+				// never be asked for again, and the new numbers could not
+				// confirm it. Wait until every one before is acknowledged
+				// (the pokes settle released ones).
 				return nil
 			}
 			n = reset
