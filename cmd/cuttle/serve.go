@@ -38,7 +38,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	tuneGC(os.Getenv)
+	tuneRuntime(os.Getenv)
 	// Logs go to stderr (the journal on the appliance) and to a rotated file
 	// in the data dir that the API lists for download.
 	logFile, err := system.OpenLogFile(filepath.Join(*dir, "logs"), logFileName)

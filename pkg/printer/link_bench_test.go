@@ -30,6 +30,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,6 +78,8 @@ type linkRun struct {
 func benchLink(b *testing.B, baud int, advanced bool, clients int) {
 	// Skip the start G-code (heating waits, homing): the body is what streams.
 	lines := corpus(b, b.N+100)[100:]
+	// As cuttle serve runs: a spare P for the link's reader.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threadprio.GoMaxProcs()))
 	vcfg := benchPrinter(baud, advanced)
 	// The reader thread as cuttle serve runs it (realtime when allowed).
 	mcfg := printer.Config{PollInterval: 60 * time.Second, TerminalSize: 300,

@@ -1,6 +1,11 @@
 package main
 
-import "runtime/debug"
+import (
+	"runtime"
+	"runtime/debug"
+
+	"github.com/cuttleprint/cuttle/pkg/threadprio"
+)
 
 // serveGCPercent is the garbage collector's target for `cuttle serve`: the
 // next collection starts when the heap has grown by half of what is live,
@@ -12,12 +17,24 @@ import "runtime/debug"
 // milliseconds under API load.
 const serveGCPercent = 50
 
-// tuneGC sets the collector's target for serve, unless GOGC in the
-// environment chooses one.
-func tuneGC(getenv func(string) string) {
+// tuneRuntime sets the collector's target and the number of Ps for serve,
+// unless GOGC or GOMAXPROCS in the environment choose them.
+func tuneRuntime(getenv func(string) string) {
 	if p, ok := gcPercent(getenv); ok {
 		debug.SetGCPercent(p)
 	}
+	if n, ok := maxProcs(getenv); ok {
+		runtime.GOMAXPROCS(n)
+	}
+}
+
+// maxProcs returns the number of Ps to set (a spare one for the printer
+// link's reader, see threadprio.GoMaxProcs), or false when GOMAXPROCS is set.
+func maxProcs(getenv func(string) string) (int, bool) {
+	if getenv("GOMAXPROCS") != "" {
+		return 0, false
+	}
+	return threadprio.GoMaxProcs(), true
 }
 
 // gcPercent returns the target to set, or false when GOGC is set (the
