@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 
 	"github.com/cuttleprint/cuttle/pkg/api"
 	"github.com/cuttleprint/cuttle/pkg/files"
-	"github.com/cuttleprint/cuttle/pkg/gcode"
 	"github.com/cuttleprint/cuttle/pkg/job"
 	"github.com/cuttleprint/cuttle/pkg/printer"
 	"github.com/cuttleprint/cuttle/pkg/profiles"
@@ -19,7 +17,7 @@ import (
 func wireFiles(ctx context.Context, a *app) error {
 	var analyse files.Analyser
 	if a.cfg.settings.GcodeAnalysis.RunAt != "never" {
-		analyse = analyser()
+		analyse = files.GcodeAnalyser()
 	}
 	st, err := files.Open(ctx, files.Options{Root: filepath.Join(a.cfg.dataDir, "uploads"), DB: a.db,
 		Bus: a.bus, Log: a.cfg.log, Analyse: analyse})
@@ -77,21 +75,6 @@ func wireJob(_ context.Context, a *app) error {
 	a.goBackground(j.Run)
 	a.onClose(j.Close)
 	return nil
-}
-
-// analyser is the G-code analyser run after uploads.
-func analyser() files.Analyser {
-	return func(ctx context.Context, r io.Reader, size int64, progress func(float64)) (files.Analysis, error) {
-		res, err := gcode.Analyse(ctx, r, size, gcode.Options{}, progress)
-		if err != nil {
-			return files.Analysis{}, err
-		}
-		a := files.Analysis{Result: res}
-		if t := res.Cuttle.BestThumbnail(); t != nil {
-			a.Thumbnail, a.ThumbnailExt = t.Data, t.Format
-		}
-		return a, nil
-	}
 }
 
 // jobScripts applies the config's scripts over the defaults.

@@ -24,7 +24,6 @@ import (
 	"github.com/cuttleprint/cuttle/pkg/auth"
 	"github.com/cuttleprint/cuttle/pkg/events"
 	"github.com/cuttleprint/cuttle/pkg/files"
-	"github.com/cuttleprint/cuttle/pkg/gcode"
 	"github.com/cuttleprint/cuttle/pkg/job"
 	"github.com/cuttleprint/cuttle/pkg/printer"
 	"github.com/cuttleprint/cuttle/pkg/printer/printertest"
@@ -510,18 +509,7 @@ func TestThumbnail(t *testing.T) {
 		b64 = b64[n:]
 	}
 	g.WriteString("; thumbnail end\n;\nG28\nG1 X10 Y10 F3000\n")
-	analyse := func(ctx context.Context, r io.Reader, size int64, progress func(float64)) (files.Analysis, error) {
-		res, err := gcode.Analyse(ctx, r, size, gcode.Options{}, progress)
-		if err != nil {
-			return files.Analysis{}, err
-		}
-		a := files.Analysis{Result: res}
-		if th := res.Cuttle.BestThumbnail(); th != nil {
-			a.Thumbnail, a.ThumbnailExt = th.Data, th.Format
-		}
-		return a, nil
-	}
-	e := newFilesEnv(t, filesOpts{analyse: analyse})
+	e := newFilesEnv(t, filesOpts{analyse: files.GcodeAnalyser()})
 	wantCode(t, "upload", e.upload(e.adminKey, part{name: "file", filename: "th.gcode", value: g.String()}), 201)
 	var entry map[string]any
 	if !await(5*time.Second, func() bool {

@@ -14,7 +14,8 @@ import (
 )
 
 // Analyser analyses one G-code file read from r (size bytes), reporting its
-// progress as a fraction from 0 to 1. cmd/cuttle wires gcode.Analyse in.
+// progress as a fraction from 0 to 1. GcodeAnalyser is the one cuttle runs;
+// tests inject their own.
 type Analyser func(ctx context.Context, r io.Reader, size int64, progress func(float64)) (Analysis, error)
 
 // Analysis is an Analyser's outcome.

@@ -8,7 +8,6 @@ import (
 	"image"
 	"image/color"
 	pngenc "image/png"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -18,7 +17,6 @@ import (
 	"time"
 
 	"github.com/cuttleprint/cuttle/pkg/files"
-	"github.com/cuttleprint/cuttle/pkg/gcode"
 	"github.com/cuttleprint/cuttle/pkg/store"
 )
 
@@ -42,19 +40,6 @@ func thumbGcode(t *testing.T, tag string) string {
 	}
 	fmt.Fprintf(&g, "; thumbnail end\n;\n; %s\nG28\nG1 X10 Y10 F3000\n", tag)
 	return g.String()
-}
-
-// analyser is cuttle's real analysis (cmd/cuttle wires the same).
-func analyser(ctx context.Context, r io.Reader, size int64, progress func(float64)) (files.Analysis, error) {
-	res, err := gcode.Analyse(ctx, r, size, gcode.Options{}, progress)
-	if err != nil {
-		return files.Analysis{}, err
-	}
-	a := files.Analysis{Result: res}
-	if th := res.Cuttle.BestThumbnail(); th != nil {
-		a.Thumbnail, a.ThumbnailExt = th.Data, th.Format
-	}
-	return a, nil
 }
 
 // thumbEnv is a storage with the analyser running, over a real temp dir and
@@ -91,7 +76,7 @@ func (env *thumbEnv) open(log *slog.Logger) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := files.Open(ctx, files.Options{Root: env.root, DB: env.db, Analyse: analyser, Log: log})
+	s, err := files.Open(ctx, files.Options{Root: env.root, DB: env.db, Analyse: files.GcodeAnalyser(), Log: log})
 	if err != nil {
 		cancel()
 		env.t.Fatal(err)
