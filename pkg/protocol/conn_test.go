@@ -233,6 +233,20 @@ func TestConn_RsForm(t *testing.T) {
 
 // Ensure that with several lines in flight, the rejections of the lines that
 // followed the bad one are not answered with more resends.
+// stepUntilSent steps the fake clock until the host writes a line held back
+// by a resend's drain wait, and returns it ("" if none came within 5 s of
+// fake time, under the comm timeout). The loop arms that wait only once it
+// has read the last reply, which may be after this goroutine's first step.
+func stepUntilSent(s setup) string {
+	for i := 0; i < 50; i++ {
+		s.clock.Advance(100 * time.Millisecond)
+		if got, _ := s.fw.Next(20 * time.Millisecond); got != "" {
+			return got
+		}
+	}
+	return ""
+}
+
 func TestConn_AdvancedResendSwallowsRepeats(t *testing.T) {
 	s := dial(t, "ok P15 B3", protocol.Options{})
 	for _, c := range []string{"G1 X1", "G1 X2", "G1 X3"} {
@@ -246,14 +260,7 @@ func TestConn_AdvancedResendSwallowsRepeats(t *testing.T) {
 		s.rec.waitReceived(t, "ok P15 B3")
 	}
 	// The resend waits until the rejected lines' repeats had time to arrive.
-	// The loop arms that wait only once it has read the last ok, which may be
-	// after this goroutine's first Advance: step the fake clock until the
-	// resend goes out (at most 5 s of fake time, under the comm timeout).
-	var first string
-	for i := 0; i < 50 && first == ""; i++ {
-		s.clock.Advance(100 * time.Millisecond)
-		first, _ = s.fw.Next(20 * time.Millisecond)
-	}
+	first := stepUntilSent(s)
 	if first != frame(1, "G1 X1") {
 		t.Fatalf("first line after the resend request = %q; want %q", first, frame(1, "G1 X1"))
 	}
@@ -641,13 +648,8 @@ func TestConn_TimeoutProbesUntilReleasedLineConfirmed(t *testing.T) {
 	expect(t, s.fw, frame(3, "M105"))
 	s.fw.Reply("Error:checksum mismatch, Last Line: 1", "Resend: 2", "ok")
 	s.rec.waitReceived(t, "ok")
-	// The resend waits for the stale poke to drain: step the fake clock
-	// until it goes out (at most 5 s of fake time, under the comm timeout).
-	var got string
-	for i := 0; i < 50 && got == ""; i++ {
-		s.clock.Advance(100 * time.Millisecond)
-		got, _ = s.fw.Next(20 * time.Millisecond)
-	}
+	// The resend waits for the stale poke to drain.
+	got := stepUntilSent(s)
 	if got != frame(2, "G1 X1") {
 		t.Fatalf("firmware received %q; want the resend of N2", got)
 	}
