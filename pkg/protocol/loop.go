@@ -69,10 +69,10 @@ func (c *Conn) start() {
 	})
 }
 
-// step runs f (if any) with the link state locked, then writes emergencies
-// and whatever flow control allows, and re-arms the clock. It reports false
-// once the Conn is ending: then f has not run, or it or the writing failed
-// and the cause is recorded for the loop goroutine.
+// step locks the link state, writes the emergency commands waiting, runs f
+// (if any), writes whatever flow control allows and re-arms the clock. It
+// reports false once the Conn is ending: then f has not run, or it or a
+// write failed and the cause is recorded for the loop goroutine.
 func (c *Conn) step(f func() error) bool {
 	s := &c.st
 	c.linkMu.Lock()
