@@ -549,7 +549,7 @@ export function jobCommand(name: string, args: Record<string, unknown> = {}): Pr
   return command('/api/job', name, args);
 }
 
-/** Lists local files recursively. */
+/** Lists the files of every storage (local, recursively, and the SD card when there is one). */
 export function listFiles(): Promise<FilesResponse> {
-  return get<FilesResponse>('/api/files/local?recursive=true');
+  return get<FilesResponse>('/api/files?recursive=true');
 }
