@@ -158,6 +158,40 @@ export function outPath(name) {
   return join(outDir, name);
 }
 
+/**
+ * Returns step(name, { needs, after }, fn) for a browser test: each step is a
+ * subtest that starts with no dialog open. A step whose routes (needs:
+ * [method, path] pairs) this build lacks is TODO; a step after one that failed
+ * or was pending fails with "not run"; a failing step leaves a screenshot
+ * named after tag and the step.
+ */
+export function stepper(t, page, base, tag) {
+  const failed = new Set();
+  async function routed(method, path) {
+    const r = await page.request.fetch(base + path, { method: 'OPTIONS' });
+    return r.status() !== 404 || !/no such resource/.test(await r.text());
+  }
+  return async function step(name, { needs = [], after = [] }, fn) {
+    await t.test(name, async (st) => {
+      for (const d of after) if (failed.has(d)) throw new Error(`not run: the step "${d}" it depends on failed`);
+      for (const [m, p] of needs) {
+        if (!(await routed(m, p))) {
+          failed.add(name);
+          return st.todo(`pending: ${m} ${p} is not routed in this cuttle build`);
+        }
+      }
+      try {
+        await page.keyboard.press('Escape').catch(() => {});
+        await fn(st);
+      } catch (e) {
+        failed.add(name);
+        await page.screenshot({ path: outPath(`failed-${tag}-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
+        throw e;
+      }
+    });
+  };
+}
+
 /** Reads the asset URLs index.html loads first. */
 export function firstLoadAssets(html) {
   return [...html.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((m) => m[1]);

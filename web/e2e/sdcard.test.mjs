@@ -6,7 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, outPath, startCuttle } from './harness.mjs';
+import { launch, outPath, startCuttle, stepper } from './harness.mjs';
 
 const admin = { user: 'admin', pass: 'e2e-secret-pw' };
 const GCODE = 'G28\nG1 X10 Y10 F3000\nG1 X20 Y20\nM400\n';
@@ -23,30 +23,7 @@ test('SD card files in the Files panel', { timeout: 3 * 60 * 1000 }, async (t) =
     await server.stop();
   });
 
-  const failed = new Set();
-  async function routed(method, path) {
-    const r = await page.request.fetch(base + path, { method: 'OPTIONS' });
-    return r.status() !== 404 || !/no such resource/.test(await r.text());
-  }
-  async function step(name, { needs = [], after = [] }, fn) {
-    await t.test(name, async (st) => {
-      for (const d of after) if (failed.has(d)) throw new Error(`not run: the step "${d}" it depends on failed`);
-      for (const [m, p] of needs) {
-        if (!(await routed(m, p))) {
-          failed.add(name);
-          return st.todo(`pending: ${m} ${p} is not routed in this cuttle build`);
-        }
-      }
-      try {
-        await page.keyboard.press('Escape').catch(() => {});
-        await fn(st);
-      } catch (e) {
-        failed.add(name);
-        await page.screenshot({ path: outPath(`failed-sdcard-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
-        throw e;
-      }
-    });
-  }
+  const step = stepper(t, page, base, 'sdcard');
   const sdItem = () => page.locator('[data-testid=file-item][data-origin=sdcard]');
 
   const CONNECT = 'log in and connect to VIRTUAL; its card is ready';

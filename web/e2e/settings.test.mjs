@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { corpusDir, launch, outPath, startCuttle } from './harness.mjs';
+import { corpusDir, launch, outPath, startCuttle, stepper } from './harness.mjs';
 
 const admin = { user: 'admin', pass: 'e2e-secret-pw' };
 
@@ -24,27 +24,7 @@ test('settings, accounts and keys', { timeout: 5 * 60 * 1000 }, async (t) => {
     await server.stop();
   });
 
-  const failed = new Set();
-  async function routed(method, path) {
-    const r = await page.request.fetch(base + path, { method: 'OPTIONS' });
-    return r.status() !== 404 || !/no such resource/.test(await r.text());
-  }
-  async function step(name, { needs = [], after = [] }, fn) {
-    await t.test(name, async (st) => {
-      for (const d of after) if (failed.has(d)) throw new Error(`not run: the step "${d}" it depends on failed`);
-      for (const [m, p] of needs) {
-        if (!(await routed(m, p))) return st.todo(`pending: ${m} ${p} is not routed in this cuttle build`);
-      }
-      try {
-        await page.keyboard.press('Escape').catch(() => {});
-        await fn(st);
-      } catch (e) {
-        failed.add(name);
-        await page.screenshot({ path: outPath(`failed-settings-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
-        throw e;
-      }
-    });
-  }
+  const step = stepper(t, page, base, 'settings');
   const api = async (path) => (await page.request.get(base + path)).json();
   async function section(label) {
     await page.getByRole('link', { name: 'Settings' }).click();
